@@ -15,9 +15,11 @@ const packages = [
 ];
 const bin = (name) => join(root, 'node_modules', 'protobufjs-cli', 'bin', name);
 
+// Each package gets its own protobufjs root (-r): two files sharing the default root would
+// overwrite each other's top-level `driftwatch` namespace.
 function generate(name, proto, dir) {
   const js = join(dir, `${name}.js`);
-  execFileSync(process.execPath, [bin('pbjs'), '-t', 'static-module', '-w', 'esm', '--force-number',
+  execFileSync(process.execPath, [bin('pbjs'), '-t', 'static-module', '-w', 'esm', '--force-number', '-r', name,
     '--no-verify', '--no-convert', '--no-delimited', '--no-typeurl', '--no-service',
     '-p', join(root, 'proto'), '-o', js, join(root, proto)], { stdio: 'inherit' });
   // protobufjs is CommonJS without an exports map: ESM needs the file extension, and the

@@ -1,0 +1,11 @@
+export type { Block, BlockData, BlockEvent, BlockHeader, BlockIdentity, Compression, FloatSeriesData, Labels, PresenceRuns, Round, Sample, SeriesData, StringSeriesData, ValueType } from './types.js';
+export { BlockErrorCode, BlockFormatError } from './errors.js';
+export { encodeBlock, type EncodeOptions } from './encode.js';
+export { decodeBlock, decodeBlockHeader } from './decode.js';
+export { BlockBuilder } from './builder.js';
+export { mergeBlockData } from './merge.js';
+export { blockToRounds, forEachSample, presentCount } from './rows.js';
+export { seriesKey, canonicalLabels, compareStrings } from './labels.js';
+export { dataDroppedEvent } from './events.js';
+export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';
+export { BLOCK_MAGIC, ENCODER_VERSION, FRAME_VERSION } from './frame.js';
