@@ -86,7 +86,6 @@ export function decodeXor(bytes: Uint8Array, n: number, where: string): Float64A
   u32[HI] = hi;
   u32[LO] = lo;
   out[0] = f64[0]!;
-  let lead = 0;
   let trail = 0;
   let sig = 0;
   for (let i = 1; i < n; i++) {
@@ -95,7 +94,7 @@ export function decodeXor(bytes: Uint8Array, n: number, where: string): Float64A
       continue;
     }
     if (r.bit() === 1) {
-      lead = r.bits(5);
+      const lead = r.bits(5);
       sig = r.bits(6);
       if (sig === 0) sig = 64;
       trail = 64 - lead - sig;
