@@ -139,8 +139,13 @@ test('the builder and encoder refuse input that is not canonical', () => {
   invalid(() => b.append({ t: 200, samples: [{ name: 'ok', labels: { 'bad-label': 'x' }, type: 'float', value: 1 }] }), /label names/);
   invalid(() => b.append({ t: 200, samples: [{ name: 'ok', labels: {}, type: 'float', value: 'x' }] }), /expected a number value/);
   invalid(() => b.append({ t: 1.5, samples: [] }), /whole milliseconds/);
-  // A rejected round leaves nothing behind.
+  // A rejected round leaves nothing behind, and the same series is welcome in the next round.
   assert.equal(b.roundCount, 1);
+  const labels = { deployment: 'web' };
+  invalid(() => b.append({ t: 200, samples: [{ name: 'kube_image', labels, type: 'string', value: 'a' }, { name: 'kube_image', labels: { ...labels }, type: 'string', value: 'b' }] }), /found kube_image\{deployment="web"\} twice/);
+  b.append({ t: 200, samples: [{ name: 'kube_image', labels, type: 'string', value: 'a' }, { name: 'up', labels: {}, type: 'float', value: 1 }] });
+  assert.equal(b.roundCount, 2);
+  assert.equal(b.build().series.length, 2);
   invalid(() => encodeBlock({ rounds: new Float64Array(0), series: [], events: [] }, id), /empty block/);
   invalid(() => encodeBlock({ rounds: new Float64Array([2, 1]), series: [], events: [] }, id), /strictly increasing/);
   invalid(() => encodeBlock(sample(), { ...id, blockId: new Uint8Array(3) }), /16-byte block id/);
