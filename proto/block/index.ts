@@ -5,7 +5,7 @@ export { decodeBlock, decodeBlockHeader } from './decode.js';
 export { BlockBuilder } from './builder.js';
 export { mergeBlockData } from './merge.js';
 export { blockToRounds, forEachSample, presentCount } from './rows.js';
-export { seriesKey, canonicalLabels, compareStrings } from './labels.js';
+export { seriesKey, canonicalLabels, compareStrings, isValidLabelName, isValidMetricName } from './labels.js';
 export { dataDroppedEvent } from './events.js';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';
 export { BLOCK_MAGIC, ENCODER_VERSION, FRAME_VERSION } from './frame.js';

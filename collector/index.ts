@@ -1,0 +1,2 @@
+// The collector component's public surface.
+export * from './store/index.js';

@@ -1,0 +1,39 @@
+// Events the store itself records (data_dropped) and keeps under `e!` until the next seal.
+import type { BlockEvent } from '../../proto/index.js';
+import { dataDroppedEvent } from '../../proto/index.js';
+import type { BatchOp, PendingEvent, StoreContext } from './context.js';
+import { pendingEventKey } from './keys.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Why data was dropped at the edge: the `reason` of a data_dropped event. */
+export type DropReason = 'disk_budget' | 'corrupt_block' | 'corrupt_head' | 'unencodable_head';
+
+/** A data_dropped event recorded at `t` for `rounds` rounds in [rangeMinT, rangeMaxT]. */
+export function droppedEvent(t: number, reason: DropReason, rangeMinT: number, rangeMaxT: number, rounds: number, message: string): BlockEvent {
+  return dataDroppedEvent(t, rangeMinT, rangeMaxT, rounds, reason, message);
+}
+
+/** The op that stores `event` for the next seal, and its pending entry once the op is durable. */
+export function pendingEventOp(ctx: StoreContext, event: BlockEvent): { op: BatchOp; pending: PendingEvent } {
+  const key = pendingEventKey(ctx.nextEventSeq++);
+  return { op: { type: 'put', key, value: encoder.encode(JSON.stringify(event)) }, pending: { key, event } };
+}
+
+/** Parses a stored pending event; undefined when it is not one. */
+export function decodePendingEvent(bytes: Uint8Array): BlockEvent | undefined {
+  try {
+    const e = JSON.parse(decoder.decode(bytes)) as BlockEvent;
+    return typeof e === 'object' && e !== null && typeof e.t === 'number' && typeof e.kind === 'string' ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lowest rangeMinT among data_dropped events, or undefined. */
+export function lowestDroppedMinT(events: readonly BlockEvent[]): number | undefined {
+  let min: number | undefined;
+  for (const e of events) if (e.kind === 'data_dropped' && (min === undefined || e.rangeMinT < min)) min = e.rangeMinT;
+  return min;
+}
