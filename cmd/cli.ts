@@ -20,6 +20,8 @@ const commands: Record<string, () => Promise<Command>> = {
     io.stdout.write('driftwatch 0.1.0\n');
     return 0;
   },
+  'block inspect': async () => (await import('./block-inspect.js')).blockInspectCommand,
+  demo: async () => (await import('./demo.js')).demoCommand,
 };
 
 /** Registers a subcommand (name may hold a space: "block inspect"). */
