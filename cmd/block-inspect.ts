@@ -3,7 +3,7 @@
 import { access, cp, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { openEdgeStore, StoreError, StoreErrorCode, type EdgeStore } from '../collector/store/index.js';
+import { openEdgeStore, type EdgeStore } from '../collector/store/index.js';
 import { systemClock } from '../common/clock.js';
 import { DriftwatchError } from '../common/errors.js';
 import { ulidToString } from '../common/ulid.js';
@@ -194,8 +194,8 @@ export function formatBlockList(blocks: readonly InspectedBlock[]): string {
 
 /** What a store directory holds, as `block inspect` shows it. */
 export interface StoreListing {
-  /** The store's site, or undefined when its meta record was unreadable. */
-  readonly site: string | undefined;
+  /** The store's site. */
+  readonly site: string;
   /** Live sealed blocks, oldest first. */
   readonly blocks: InspectedBlock[];
   /** Blocks found corrupt now (quarantined by the store) and those already in quarantine. */
@@ -208,7 +208,8 @@ export interface StoreListing {
  * Every live sealed block of an open store with its header and statistics. A block that fails
  * to read is quarantined by the store and counted in `quarantined`.
  */
-export async function inspectStore(store: EdgeStore, site: string | undefined): Promise<StoreListing> {
+export async function inspectStore(store: EdgeStore): Promise<StoreListing> {
+  const site = store.siteId;
   const blocks: InspectedBlock[] = [];
   for (const info of await store.listBlocks()) {
     const read = await store.readBlock(info.id);
@@ -219,23 +220,9 @@ export async function inspectStore(store: EdgeStore, site: string | undefined): 
   return { site, blocks, quarantined: stats.quarantinedBlocks, headRounds: stats.headRounds };
 }
 
-// Opening an edge store needs its site id and takes its lock, and opening may write (head replay,
-// repairs). The store has no read-only open, so `block inspect` opens a copy of the directory,
-// never the original. The site id comes from the store's own mismatch error: a probe id is
-// refused with the real one when the meta record is readable.
-const PROBE_SITE = 'driftwatch-block-inspect-probe';
-
-function siteFromMismatch(err: unknown): string | undefined {
-  if (!(err instanceof StoreError) || err.code !== StoreErrorCode.SiteMismatch) return undefined;
-  const m = /found site ("(?:[^"\\]|\\.)*")/.exec(err.message);
-  if (m === null) return undefined;
-  try {
-    return JSON.parse(m[1]!) as string;
-  } catch {
-    return undefined;
-  }
-}
-
+// Opening an edge store takes its lock, and opening may write (head replay, repairs): `block
+// inspect` opens a copy of the directory, never the original, so it also works beside a running
+// agent. With no site id given, the store opens as whatever site it belongs to.
 async function listStoreBlocks(dir: string): Promise<StoreListing> {
   try {
     await access(join(dir, 'CURRENT'));
@@ -245,18 +232,9 @@ async function listStoreBlocks(dir: string): Promise<StoreListing> {
   const copy = await mkdtemp(join(tmpdir(), 'driftwatch-inspect-'));
   try {
     await cp(dir, copy, { recursive: true, filter: (src) => basename(src) !== 'LOCK' });
-    const open = (siteId: string): Promise<EdgeStore> => openEdgeStore({ dir: copy, siteId, clock: systemClock });
-    let site: string | undefined;
-    let store: EdgeStore;
+    const store = await openEdgeStore({ dir: copy, clock: systemClock });
     try {
-      store = await open(PROBE_SITE);
-    } catch (err) {
-      site = siteFromMismatch(err);
-      if (site === undefined) throw err;
-      store = await open(site);
-    }
-    try {
-      return await inspectStore(store, site);
+      return await inspectStore(store);
     } finally {
       await store.close();
     }
@@ -271,7 +249,7 @@ async function listStoreBlocks(dir: string): Promise<StoreListing> {
 /** The text form of a store listing. */
 export function formatStoreListing(path: string, listing: StoreListing): string {
   const n = listing.blocks.length;
-  const lines = [`store ${path}  site ${listing.site ?? '(unknown: meta record unreadable)'}  ${n} sealed block${n === 1 ? '' : 's'}, ${listing.headRounds} round${listing.headRounds === 1 ? '' : 's'} in the head, ${listing.quarantined} quarantined`];
+  const lines = [`store ${path}  site ${listing.site}  ${n} sealed block${n === 1 ? '' : 's'}, ${listing.headRounds} round${listing.headRounds === 1 ? '' : 's'} in the head, ${listing.quarantined} quarantined`];
   if (n > 0) lines.push(formatBlockList(listing.blocks));
   return lines.join('\n');
 }

@@ -64,7 +64,7 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
       out(`appended ${shape.rounds} rounds (${samples.toLocaleString('en-US')} samples) in ${(appendMs / 1000).toFixed(1)} s, each synced before the next;`);
       out(`sealed ${sealed} five-minute blocks; compaction merged ${compaction.replaced} of them into ${compaction.created.length} hour block${compaction.created.length === 1 ? '' : 's'}.`);
       out();
-      const listing = await inspectStore(store, SITE);
+      const listing = await inspectStore(store);
       out(formatStoreListing(dir, listing));
       out();
       const totalBytes = listing.blocks.reduce((n, b) => n + b.stats.bytes, 0);

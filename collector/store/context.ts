@@ -36,7 +36,7 @@ export interface PendingEvent {
 /** Everything a store module needs; one per open store, used only inside its serial queue. */
 export interface StoreContext {
   readonly db: StoreDb;
-  readonly opts: ResolvedStoreOptions;
+  readonly opts: ResolvedStoreOptions & { readonly siteId: string };
   meta: StoreMeta;
   readonly head: HeadState;
   /** Sealed blocks by id (quarantined ones are not here). */

@@ -53,6 +53,11 @@ export class HeadState {
     return this.#recordBytes + this.#defBytesTotal;
   }
 
+  /** Bytes of the stored series definitions alone. */
+  get defBytes(): number {
+    return this.#defBytesTotal;
+  }
+
   get firstT(): number | undefined {
     return this.rounds[0]?.t;
   }

@@ -1,5 +1,7 @@
 // Opening a store directory: the database, the meta record, pending events, quarantine, block
 // infos (an unreadable one is rebuilt from its block's header, or the block is quarantined).
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Level } from 'level';
 import { ulidToString } from '../../common/ulid.js';
 import { decodeBlock } from '../../proto/index.js';
@@ -13,11 +15,18 @@ import {
 import { decodeQuarantined, quarantineBlock } from './quarantine.js';
 import { decodeStoreMeta, newCounters, STORE_FORMAT, type StoreMeta } from './store-meta.js';
 
-/** Opens the LevelDB database in `dir`, mapping a held lock to DW_STORE_LOCKED. */
-export async function openDb(dir: string): Promise<StoreDb> {
+/**
+ * Opens the LevelDB database in `dir`, mapping a held lock to DW_STORE_LOCKED. With `create`
+ * false a missing database is DW_STORE_OPEN_FAILED and nothing is created.
+ */
+export async function openDb(dir: string, create = true): Promise<StoreDb> {
+  // classic-level makes the directory even when told not to create the database: look first.
+  if (!create && !(await exists(join(dir, 'CURRENT')))) {
+    throw new StoreError(StoreErrorCode.OpenFailed, 'expected an existing store (a LevelDB database with a CURRENT file), found none', dir);
+  }
   const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
   try {
-    await db.open();
+    await db.open({ createIfMissing: create });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED') {
@@ -28,11 +37,23 @@ export async function openDb(dir: string): Promise<StoreDb> {
   return db;
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The meta as found: a valid record, none (a new or damaged store) or an unreadable one. */
 export type FoundMeta = { readonly kind: 'ok'; readonly meta: StoreMeta } | { readonly kind: 'missing' } | { readonly kind: 'corrupt'; readonly bytes: Uint8Array };
 
-/** Reads the meta record; throws for another site's store or an unknown layout version. */
-export async function readMeta(db: StoreDb, siteId: string, dir: string): Promise<FoundMeta> {
+/**
+ * Reads the meta record; throws for another site's store or an unknown layout version. With no
+ * `siteId`, any site's store is accepted.
+ */
+export async function readMeta(db: StoreDb, siteId: string | undefined, dir: string): Promise<FoundMeta> {
   const bytes = await db.get(META_KEY);
   if (bytes === undefined) return { kind: 'missing' };
   const meta = decodeStoreMeta(bytes);
@@ -40,7 +61,7 @@ export async function readMeta(db: StoreDb, siteId: string, dir: string): Promis
   if (meta.format !== STORE_FORMAT) {
     throw new StoreError(StoreErrorCode.UnsupportedVersion, `expected store layout version ${STORE_FORMAT}, found ${meta.format}`, dir);
   }
-  if (meta.siteId !== siteId) {
+  if (siteId !== undefined && meta.siteId !== siteId) {
     throw new StoreError(StoreErrorCode.SiteMismatch, `expected the store of site ${JSON.stringify(siteId)}, found site ${JSON.stringify(meta.siteId)}`, dir);
   }
   return { kind: 'ok', meta };

@@ -25,8 +25,12 @@ export type StoreWarning = (fields: Record<string, unknown>, message: string) =>
 export interface EdgeStoreOptions {
   /** The store's directory (a LevelDB database). Created when missing. */
   readonly dir: string;
-  /** The site this store belongs to; the directory refuses another site's id. */
-  readonly siteId: string;
+  /**
+   * The site this store belongs to; the directory refuses another site's id. Required to create
+   * a store; when omitted, the store must already exist and its own site id is used (for tools
+   * such as `driftwatch block inspect`).
+   */
+  readonly siteId?: string;
   /** Where time is read: block ids, `createdAt`, compaction windows, data_dropped events. */
   readonly clock: Clock;
   /** Randomness for block ids; crypto-random when absent. */
@@ -49,10 +53,10 @@ export interface EdgeStoreOptions {
   readonly onWarning?: StoreWarning;
 }
 
-/** Options with every default filled in. */
+/** Options with every default filled in; `siteId` is settled once the meta record is read. */
 export interface ResolvedStoreOptions {
   readonly dir: string;
-  readonly siteId: string;
+  readonly siteId: string | undefined;
   readonly clock: Clock;
   readonly random: Random | undefined;
   readonly blockDuration: number;
@@ -91,7 +95,7 @@ export function resolveStoreOptions(input: EdgeStoreOptions): ResolvedStoreOptio
   }
   for (const key of Object.keys(o)) if (!KNOWN.has(key)) problems.push(`${key}: unknown option`);
   if (typeof o.dir !== 'string' || o.dir === '') problems.push(`dir: expected a non-empty path, found ${JSON.stringify(o.dir)}`);
-  if (typeof o.siteId !== 'string' || o.siteId === '' || o.siteId.length > 256) {
+  if (o.siteId !== undefined && (typeof o.siteId !== 'string' || o.siteId === '' || o.siteId.length > 256)) {
     problems.push(`siteId: expected a non-empty string of at most 256 characters, found ${JSON.stringify(o.siteId)}`);
   }
   const clock = o.clock as Clock | undefined;
@@ -138,7 +142,7 @@ export function resolveStoreOptions(input: EdgeStoreOptions): ResolvedStoreOptio
   }
   return Object.freeze({
     dir: o.dir as string,
-    siteId: o.siteId as string,
+    siteId: o.siteId as string | undefined,
     clock: clock!,
     random: o.random as Random | undefined,
     blockDuration: blockDuration as number,

@@ -21,9 +21,12 @@ import type { StoreCounters } from './store-meta.js';
 
 /** A point-in-time view of the store for logs, metrics and tests. */
 export interface EdgeStoreStats {
-  /** Rounds in the head (appended, not yet sealed) and their stored bytes. */
+  /** Rounds in the head (appended, not yet sealed). */
   readonly headRounds: number;
+  /** Stored bytes of the head: its round records and the series definitions they use (kept across seals). */
   readonly headBytes: number;
+  /** Of headBytes, the series definitions. */
+  readonly seriesDefBytes: number;
   readonly headMinT: number | undefined;
   readonly headMaxT: number | undefined;
   /** Series in the head's last round. */
@@ -58,6 +61,8 @@ export interface ListUnshippedOptions {
  * called. Operations run one at a time in call order.
  */
 export interface EdgeStore {
+  /** The site this store belongs to. */
+  readonly siteId: string;
   /**
    * Appends one round, durably: resolves after one synced batch holding the round's delta record
    * (and new series definitions). Seals the head first when the round reaches the head's aligned
@@ -115,6 +120,10 @@ class LevelEdgeStore implements EdgeStore {
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
+  }
+
+  get siteId(): string {
+    return this.#ctx.meta.siteId;
   }
 
   #open(): void {
@@ -215,6 +224,7 @@ class LevelEdgeStore implements EdgeStore {
     return {
       headRounds: ctx.head.rounds.length,
       headBytes: ctx.head.bytes,
+      seriesDefBytes: ctx.head.defBytes,
       headMinT: ctx.head.firstT,
       headMaxT: ctx.head.lastT,
       headSeries: ctx.head.last.size,
@@ -249,12 +259,17 @@ class LevelEdgeStore implements EdgeStore {
  */
 export async function openEdgeStore(options: EdgeStoreOptions): Promise<EdgeStore> {
   const opts = resolveStoreOptions(options);
-  const db = await openDb(opts.dir);
+  // Without a site id only an existing store can be opened: create nothing.
+  const db = await openDb(opts.dir, opts.siteId !== undefined);
   try {
     const found = await readMeta(db, opts.siteId, opts.dir);
+    const siteId = opts.siteId ?? (found.kind === 'ok' ? found.meta.siteId : undefined);
+    if (siteId === undefined) {
+      throw new StoreError(StoreErrorCode.InvalidOptions, `edge store options: siteId: expected a site id to ${found.kind === 'missing' ? 'create a new store' : 'open a store whose meta record is unreadable'}, found none`, opts.dir);
+    }
     const ctx: StoreContext = {
-      db, opts,
-      meta: found.kind === 'ok' ? found.meta : freshMeta(opts.siteId, opts.clock.now()),
+      db, opts: { ...opts, siteId },
+      meta: found.kind === 'ok' ? found.meta : freshMeta(siteId, opts.clock.now()),
       head: new HeadState(opts.blockDuration),
       blocks: new Map(),
       replacedBy: new Map(),

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { access } from 'node:fs/promises';
 import assert from 'node:assert/strict';
 import { seededRandom } from '../../../common/random.js';
 import { isDriftwatchError } from '../../../common/errors.js';
@@ -205,6 +206,21 @@ test('another site, a held lock and use after close are refused with their codes
   } finally {
     await s.cleanup();
   }
+});
+
+test('without a site id an existing store opens as its own site; a missing one is refused, not created', async () => {
+  const s = await openTestStore();
+  try {
+    await s.store.close();
+    s.store = await openEdgeStore({ dir: s.dir, clock: s.clock });
+    assert.equal(s.store.siteId, SITE);
+  } finally {
+    await s.cleanup();
+  }
+  const fresh = await openTestStore();
+  await fresh.cleanup();
+  await assert.rejects(openEdgeStore({ dir: fresh.dir, clock: fresh.clock }), (err) => isDriftwatchError(err, 'DW_STORE_OPEN_FAILED') && /found none/.test((err as Error).message));
+  await assert.rejects(access(fresh.dir)); // nothing was created
 });
 
 test('sealIfDue seals only once the clock has passed the head block end; sequences survive reopen', async () => {
