@@ -18,14 +18,14 @@ function opBytes(key: string, value: Uint8Array): number {
  * block end, stepped back in time, or changed a series' type), if any.
  */
 export async function appendToHead(ctx: StoreContext, round: Round): Promise<BlockInfo | undefined> {
-  validateRound(round);
+  const keys = validateRound(round);
   const { head } = ctx;
-  const reason = head.sealReason(round);
+  const reason = head.sealReason(round, keys);
   if (ctx.lastAppendedT !== undefined && round.t <= ctx.lastAppendedT) {
     warn(ctx, { t: round.t, lastT: ctx.lastAppendedT }, 'round time stepped back: sealed the head and started a new one; blocks may overlap in time');
   }
   const sealed = reason === undefined ? undefined : await sealHead(ctx, reason);
-  const plan = head.plan(round);
+  const plan = head.plan(round, keys);
   const key = headRoundKey(round.t);
   const record = encodeHeadDelta(plan.delta, (ref) => head.last.get(ref));
   const ops: { type: 'put'; key: string; value: Uint8Array }[] = plan.newDefs.map((def) => ({ type: 'put', key: seriesDefKey(def.ref), value: encodeSeriesDef(def) }));

@@ -15,6 +15,8 @@ export interface AppendPlan {
   readonly next: Map<number, number | string>;
   /** The round as the head keeps it. */
   readonly round: Round;
+  /** Each sample's series key, in sample order. */
+  readonly keys: readonly string[];
 }
 
 function defKey(key: string, type: ValueType): string {
@@ -82,15 +84,15 @@ export class HeadState {
     if (def.ref >= this.#nextRef) this.#nextRef = def.ref + 1;
   }
 
-  /** Why `round` cannot join the head as it is, or undefined when it can. */
-  sealReason(round: Round): SealBeforeAppend | undefined {
+  /** Why `round` cannot join the head as it is, or undefined when it can. `keys`: each sample's series key. */
+  sealReason(round: Round, keys: readonly string[]): SealBeforeAppend | undefined {
     const lastT = this.lastT;
     if (lastT === undefined) return undefined;
     if (round.t <= lastT) return 'clock_step_back';
     if (round.t >= this.endT!) return 'boundary';
-    for (const s of round.samples) {
-      const type = this.#types.get(seriesKey(s.name, s.labels));
-      if (type !== undefined && type !== s.type) return 'type_change';
+    for (let i = 0; i < round.samples.length; i++) {
+      const type = this.#types.get(keys[i]!);
+      if (type !== undefined && type !== round.samples[i]!.type) return 'type_change';
     }
     return undefined;
   }
@@ -100,14 +102,15 @@ export class HeadState {
    * keeps it: samples pointing at the definitions' own label objects (immune to the caller
    * mutating its objects, and the same identity every round for the block builder). Changes nothing.
    */
-  plan(round: Round): AppendPlan {
+  plan(round: Round, keys: readonly string[]): AppendPlan {
     const next = new Map<number, number | string>();
     const newDefs: SeriesDef[] = [];
     const pending = new Map<string, SeriesDef>();
     const samples: Sample[] = [];
     let nextRef = this.#nextRef;
-    for (const s of round.samples) {
-      const key = seriesKey(s.name, s.labels);
+    for (let i = 0; i < round.samples.length; i++) {
+      const s = round.samples[i]!;
+      const key = keys[i]!;
       const dk = defKey(key, s.type);
       const known = this.#refs.get(dk);
       let def: SeriesDef | undefined = known === undefined ? pending.get(dk) : this.defs.get(known);
@@ -128,7 +131,7 @@ export class HeadState {
     const gone = [...this.last.keys()].filter((ref) => !next.has(ref)).sort((a, b) => a - b);
     const events = (round.events ?? []).map((e) => ({ ...e, labels: { ...e.labels } }));
     const kept: Round = events.length > 0 ? { t: round.t, samples, events } : { t: round.t, samples };
-    return { delta: { set, gone, events }, newDefs, next, round: kept };
+    return { delta: { set, gone, events }, newDefs, next, round: kept, keys };
   }
 
   /** Applies a plan whose records are now durable; `defBytes` as stored, in `newDefs` order. */
@@ -137,7 +140,7 @@ export class HeadState {
     this.last = plan.next;
     this.rounds.push(plan.round);
     this.#recordBytes += recordBytes;
-    for (const s of plan.round.samples) this.#types.set(seriesKey(s.name, s.labels), s.type);
+    plan.round.samples.forEach((s, i) => this.#types.set(plan.keys[i]!, s.type));
   }
 
   /**

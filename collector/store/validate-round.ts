@@ -24,10 +24,12 @@ function checkLabels(labels: unknown, where: string, problems: string[], isValid
 /**
  * Checks that `round` can be stored and sealed: t a non-negative integer of milliseconds;
  * samples with valid names and labels, a value of their type, no series twice; well-formed
- * events. Throws StoreError DW_STORE_INVALID_ROUND listing the first problems found.
+ * events. Throws StoreError DW_STORE_INVALID_ROUND listing the first problems found. Returns
+ * each sample's series key, in sample order, so that the append path computes them once.
  */
-export function validateRound(round: Round): void {
+export function validateRound(round: Round): string[] {
   const problems: string[] = [];
+  const keys: string[] = [];
   if (typeof round !== 'object' || round === null) {
     throw new StoreError(StoreErrorCode.InvalidRound, `expected a round object, found ${round === null ? 'null' : typeof round}`);
   }
@@ -36,6 +38,7 @@ export function validateRound(round: Round): void {
     problems.push(`samples: expected an array, found ${typeof round.samples}`);
   } else {
     const seen = new Set<string>();
+    keys.length = round.samples.length;
     round.samples.forEach((s, i) => {
       if (problems.length >= MAX_PROBLEMS) return;
       const at = `samples[${i}]`;
@@ -56,6 +59,7 @@ export function validateRound(round: Round): void {
         const key = seriesKey(s.name, s.labels);
         if (seen.has(key)) problems.push(`${at}: expected each series once per round, found ${key} again`);
         seen.add(key);
+        keys[i] = key;
       }
     });
   }
@@ -88,4 +92,5 @@ export function validateRound(round: Round): void {
   if (problems.length > 0) {
     throw new StoreError(StoreErrorCode.InvalidRound, `round at t=${String(round.t)}: ${problems.slice(0, MAX_PROBLEMS).join('; ')}`, 'appendRound');
   }
+  return keys;
 }

@@ -13,7 +13,10 @@ export function isValidLabelName(name: string): boolean {
   return LABEL_NAME.test(name);
 }
 
+const NEEDS_ESCAPE = /[\\"\n]/;
+
 function escapeValue(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
 
