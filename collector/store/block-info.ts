@@ -1,4 +1,5 @@
 import type { BlockData } from '../../proto/index.js';
+import { decodeJsonRecord, encodeJsonRecord, isObject } from './json-record.js';
 
 /** What the store knows about one sealed block without reading its bytes (kept under `i!<id>`). */
 export interface BlockInfo {
@@ -36,28 +37,23 @@ export interface BlockInfo {
   readonly droppedRangeMinT?: number;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /** The stored (JSON) form of a BlockInfo. */
 export function encodeBlockInfo(info: BlockInfo): Uint8Array {
-  return encoder.encode(JSON.stringify(info));
+  return encodeJsonRecord(info);
+}
+
+function isBlockInfo(v: unknown): v is BlockInfo {
+  if (!isObject(v) || typeof v.id !== 'string' || !Array.isArray(v.replaces) || typeof v.shipped !== 'boolean') return false;
+  const b = v as unknown as BlockInfo;
+  for (const f of ['minT', 'maxT', 'sequence', 'level', 'bytes', 'numRounds', 'numSeries', 'numSamples', 'numEvents', 'createdAt'] as const) {
+    if (typeof b[f] !== 'number' || !Number.isFinite(b[f])) return false;
+  }
+  return true;
 }
 
 /** Parses a stored BlockInfo; undefined when the record is not one. */
 export function decodeBlockInfo(bytes: Uint8Array): BlockInfo | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(decoder.decode(bytes));
-  } catch {
-    return undefined;
-  }
-  const b = v as BlockInfo;
-  if (typeof b !== 'object' || b === null || typeof b.id !== 'string' || !Array.isArray(b.replaces) || typeof b.shipped !== 'boolean') return undefined;
-  for (const f of ['minT', 'maxT', 'sequence', 'level', 'bytes', 'numRounds', 'numSeries', 'numSamples', 'numEvents', 'createdAt'] as const) {
-    if (typeof b[f] !== 'number' || !Number.isFinite(b[f])) return undefined;
-  }
-  return b;
+  return decodeJsonRecord(bytes, isBlockInfo);
 }
 
 /** The first and last round time of `data`, as BlockInfo fields (none without rounds). */

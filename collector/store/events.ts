@@ -3,9 +3,8 @@ import type { BlockEvent } from '../../proto/index.js';
 import { dataDroppedEvent } from '../../proto/index.js';
 import type { BatchOp, PendingEvent, StoreContext } from './context.js';
 import { pendingEventKey } from './keys.js';
+import { decodeJsonRecord, encodeJsonRecord, isObject } from './json-record.js';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Why data was dropped at the edge: the `reason` of a data_dropped event. */
 export type DropReason = 'disk_budget' | 'corrupt_block' | 'corrupt_head' | 'unencodable_head';
@@ -18,17 +17,12 @@ export function droppedEvent(t: number, reason: DropReason, rangeMinT: number, r
 /** The op that stores `event` for the next seal, and its pending entry once the op is durable. */
 export function pendingEventOp(ctx: StoreContext, event: BlockEvent): { op: BatchOp; pending: PendingEvent } {
   const key = pendingEventKey(ctx.nextEventSeq++);
-  return { op: { type: 'put', key, value: encoder.encode(JSON.stringify(event)) }, pending: { key, event } };
+  return { op: { type: 'put', key, value: encodeJsonRecord(event) }, pending: { key, event } };
 }
 
 /** Parses a stored pending event; undefined when it is not one. */
 export function decodePendingEvent(bytes: Uint8Array): BlockEvent | undefined {
-  try {
-    const e = JSON.parse(decoder.decode(bytes)) as BlockEvent;
-    return typeof e === 'object' && e !== null && typeof e.t === 'number' && typeof e.kind === 'string' ? e : undefined;
-  } catch {
-    return undefined;
-  }
+  return decodeJsonRecord(bytes, (e): e is BlockEvent => isObject(e) && typeof e.t === 'number' && typeof e.kind === 'string');
 }
 
 /** The lowest rangeMinT among data_dropped events, or undefined. */

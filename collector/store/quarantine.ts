@@ -8,23 +8,17 @@ import { droppedEvent, pendingEventOp, type DropReason } from './events.js';
 import {
   blockInfoKey, blockKey, HEAD_PREFIX, headRoundKey, headRoundTime, prefixRange, quarantineBlockKey, quarantineHeadKey, quarantineInfoKey,
 } from './keys.js';
+import { decodeJsonRecord, encodeJsonRecord, isObject } from './json-record.js';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** The stored (JSON) form of a quarantine record. */
 export function encodeQuarantined(q: QuarantinedBlock): Uint8Array {
-  return encoder.encode(JSON.stringify(q));
+  return encodeJsonRecord(q);
 }
 
 /** Parses a quarantine record; undefined when it is not one. */
 export function decodeQuarantined(bytes: Uint8Array): QuarantinedBlock | undefined {
-  try {
-    const q = JSON.parse(decoder.decode(bytes)) as QuarantinedBlock;
-    return typeof q === 'object' && q !== null && typeof q.id === 'string' && typeof q.bytes === 'number' ? q : undefined;
-  } catch {
-    return undefined;
-  }
+  return decodeJsonRecord(bytes, (q): q is QuarantinedBlock => isObject(q) && typeof q.id === 'string' && typeof q.bytes === 'number');
 }
 
 /**

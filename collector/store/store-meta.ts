@@ -1,3 +1,4 @@
+import { decodeJsonRecord, encodeJsonRecord, isObject } from './json-record.js';
 // The store's own record under `meta`: layout version, site, the next block sequence and the
 // lifetime counters that stats() reports. Rewritten only in the batches that seal, compact,
 // drop or quarantine, never per round.
@@ -35,24 +36,18 @@ export function newCounters(): StoreCounters {
   };
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /** The stored (JSON) form of the meta record. */
 export function encodeStoreMeta(meta: StoreMeta): Uint8Array {
-  return encoder.encode(JSON.stringify(meta));
+  return encodeJsonRecord(meta);
+}
+
+function isStoreMeta(v: unknown): v is StoreMeta {
+  return isObject(v) && typeof v.format === 'number' && typeof v.siteId === 'string' && Number.isSafeInteger(v.nextSequence) && isObject(v.counters);
 }
 
 /** Parses the meta record; undefined when it is not one (the store then rebuilds it). */
 export function decodeStoreMeta(bytes: Uint8Array): StoreMeta | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(decoder.decode(bytes));
-  } catch {
-    return undefined;
-  }
-  const m = v as StoreMeta;
-  if (typeof m !== 'object' || m === null || typeof m.format !== 'number' || typeof m.siteId !== 'string'
-    || !Number.isSafeInteger(m.nextSequence) || typeof m.counters !== 'object' || m.counters === null) return undefined;
+  const m = decodeJsonRecord(bytes, isStoreMeta);
+  if (m === undefined) return undefined;
   return { ...m, counters: { ...newCounters(), ...m.counters } };
 }

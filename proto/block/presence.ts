@@ -1,5 +1,5 @@
 // Presence runs: in which rounds a series has a value. See "Presence" in docs/format/block.md.
-import { ByteReader, ByteWriter } from './bytes.js';
+import { blockReader, ByteWriter } from './bytes.js';
 import { BlockErrorCode, BlockFormatError } from './errors.js';
 import type { PresenceRuns } from './types.js';
 
@@ -16,7 +16,7 @@ export function encodePresence(runs: PresenceRuns): Uint8Array {
  * of rounds in which the series is present (at least 1).
  */
 export function decodePresence(bytes: Uint8Array, numRounds: number, where: string): { runs: PresenceRuns; present: number } {
-  const r = new ByteReader(bytes, where);
+  const r = blockReader(bytes, where);
   const n = r.uvarint();
   // Every run takes at least one byte: a count past the bytes left is corrupt, not an allocation.
   if (n < 2 || n > r.remaining) {

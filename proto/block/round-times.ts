@@ -1,6 +1,6 @@
 // Round timestamps: a count, the first time, then delta-of-delta. See "Round times" in
 // docs/format/block.md.
-import { ByteReader, ByteWriter } from './bytes.js';
+import { blockReader, ByteWriter } from './bytes.js';
 import { BlockErrorCode, BlockFormatError } from './errors.js';
 
 export function encodeRoundTimes(rounds: Float64Array): Uint8Array {
@@ -24,7 +24,7 @@ export function encodeRoundTimes(rounds: Float64Array): Uint8Array {
 
 /** Decodes and validates: at most `maxRounds`, each time a safe non-negative integer, strictly increasing. */
 export function decodeRoundTimes(bytes: Uint8Array, maxRounds: number): Float64Array {
-  const r = new ByteReader(bytes, 'round times');
+  const r = blockReader(bytes, 'round times');
   const n = r.uvarint();
   if (n > maxRounds) throw new BlockFormatError(BlockErrorCode.LimitExceeded, `expected at most ${maxRounds} rounds, found ${n}`, r.where());
   // The first time takes at least one byte, every other at least one: check before allocating.

@@ -1,6 +1,6 @@
 // String values as change points against the block's symbols. See "String values" in
 // docs/format/block.md.
-import { ByteReader, ByteWriter } from './bytes.js';
+import { blockReader, ByteWriter } from './bytes.js';
 import { BlockErrorCode, BlockFormatError } from './errors.js';
 
 /** Encodes change points: a count, then the first symbol, then (gap, symbol) pairs. */
@@ -20,7 +20,7 @@ export function encodeChanges(changeAt: Uint32Array, symbolRefs: Uint32Array): U
  * to the one before it.
  */
 export function decodeChanges(bytes: Uint8Array, present: number, symbols: readonly string[], where: string): { changeAt: Uint32Array; changeValues: string[] } {
-  const r = new ByteReader(bytes, where);
+  const r = blockReader(bytes, where);
   const n = r.uvarint();
   if (n < 1 || n > present || n > r.remaining) {
     throw new BlockFormatError(BlockErrorCode.Malformed, `expected 1 to ${Math.min(present, r.remaining)} change points, found ${n}`, r.where());

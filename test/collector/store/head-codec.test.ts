@@ -88,7 +88,7 @@ test('truncated or mutated records fail with HeadRecordError, never anything els
     }
   }
   // A huge declared count is refused before anything is allocated.
-  assert.throws(() => decodeHeadDelta(Uint8Array.from([1, 0xff, 0xff, 0xff, 0x7f])), /exceeds/);
+  assert.throws(() => decodeHeadDelta(Uint8Array.from([1, 0xff, 0xff, 0xff, 0x7f])), /expected a count of at most the 0 bytes left/);
   assert.throws(() => decodeHeadDelta(Uint8Array.from([2, 0, 0, 0, 0, 0])), /version/);
 });
 
