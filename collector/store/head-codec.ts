@@ -106,43 +106,25 @@ export function encodeHeadDelta(delta: HeadDelta, previous: PreviousValue = () =
   }
   const w = new ByteWriter();
   w.byte(VERSION);
-  let prev = 0;
-  w.uvarint(steps.length);
-  for (const [ref, code] of steps) {
-    w.uvarint(ref - prev);
-    prev = ref;
-    w.uvarint(code);
-  }
-  prev = 0;
-  w.uvarint(ints.length);
-  for (const [ref, v] of ints) {
-    w.uvarint(ref - prev);
-    prev = ref;
-    w.uvarint(zigzag(v));
-  }
-  prev = 0;
-  w.uvarint(floats.length);
-  for (const [ref, v] of floats) {
-    w.uvarint(ref - prev);
-    prev = ref;
-    w.f64(v);
-  }
-  prev = 0;
-  w.uvarint(strings.length);
-  for (const [ref, v] of strings) {
-    w.uvarint(ref - prev);
-    prev = ref;
-    w.lengthPrefixed(utf8.encode(v));
-  }
-  prev = 0;
-  w.uvarint(delta.gone.length);
-  for (const ref of delta.gone) {
-    w.uvarint(ref - prev);
-    prev = ref;
-  }
+  writeRefList(w, steps, (code) => w.uvarint(code));
+  writeRefList(w, ints, (v) => w.uvarint(zigzag(v)));
+  writeRefList(w, floats, (v) => w.f64(v));
+  writeRefList(w, strings, (v) => w.lengthPrefixed(utf8.encode(v)));
+  writeRefList(w, delta.gone.map((ref) => [ref, undefined] as const), () => {});
   w.uvarint(delta.events.length);
   for (const e of delta.events) w.lengthPrefixed(encodeJsonRecord(e));
   return w.bytes().slice();
+}
+
+/** A count, then each entry's ref as the difference to the previous ref (the first against 0), then its value. */
+function writeRefList<V>(w: ByteWriter, entries: ReadonlyArray<readonly [number, V]>, writeValue: (v: V) => void): void {
+  let prev = 0;
+  w.uvarint(entries.length);
+  for (const [ref, v] of entries) {
+    w.uvarint(ref - prev);
+    prev = ref;
+    writeValue(v);
+  }
 }
 
 /**
