@@ -1,4 +1,5 @@
 // The one interface every source implements: collect within a deadline → series values and events.
+import type { Clock } from '../../common/clock.js';
 import type { BlockEvent, Sample } from '../../proto/index.js';
 
 /** What a source found in one collection. */
@@ -41,4 +42,17 @@ export interface Source {
   readonly kind: string;
   collect(ctx: CollectContext): Promise<SourceResult>;
   close?(): Promise<void>;
+}
+
+/** A structured logger (pino's shape): fields first, then a lowercase message. */
+export interface SourceLogger {
+  warn(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  debug(fields: Record<string, unknown>, message: string): void;
+}
+
+/** What the agent gives every source factory. */
+export interface SourceDeps {
+  readonly clock: Clock;
+  readonly logger: SourceLogger;
 }
