@@ -28,3 +28,8 @@ export class SourceError extends DriftwatchError {
     this.name = 'SourceError';
   }
 }
+
+/** An abort for the deadline: AbortSignal.timeout's TimeoutError or the sampler's DW_SOURCE_TIMEOUT. */
+export function isTimeoutReason(reason: unknown): boolean {
+  return reason instanceof Error && (reason.name === 'TimeoutError' || (reason as { code?: unknown }).code === SourceErrorCode.Timeout);
+}

@@ -2,7 +2,7 @@
 // (deadline, abort, too much output) the whole group gets SIGTERM, then SIGKILL after a grace.
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { SourceError, SourceErrorCode } from '../errors.js';
+import { SourceError, SourceErrorCode, isTimeoutReason } from '../errors.js';
 
 export interface RunOptions {
   readonly command: readonly string[];
@@ -173,7 +173,3 @@ export async function runCommand(o: RunOptions): Promise<RunResult> {
   });
 }
 
-/** An abort for the deadline: AbortSignal.timeout's TimeoutError or the sampler's DW_SOURCE_TIMEOUT. */
-function isTimeoutReason(reason: unknown): boolean {
-  return reason instanceof Error && (reason.name === 'TimeoutError' || (reason as { code?: unknown }).code === SourceErrorCode.Timeout);
-}

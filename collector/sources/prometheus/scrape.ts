@@ -1,6 +1,6 @@
 // One HTTP GET of an exposition endpoint with Node's fetch: bounded in time by an abort signal
 // and in size by maxBytes (counted on the decoded body, so a compressed bomb stops early too).
-import { SourceError, SourceErrorCode } from '../errors.js';
+import { SourceError, SourceErrorCode, isTimeoutReason } from '../errors.js';
 
 export interface ScrapeOptions {
   readonly url: string;
@@ -128,7 +128,3 @@ export async function scrape(o: ScrapeOptions): Promise<ScrapeResult> {
   }
 }
 
-/** An abort for the deadline: AbortSignal.timeout's TimeoutError or the sampler's DW_SOURCE_TIMEOUT. */
-function isTimeoutReason(reason: unknown): boolean {
-  return reason instanceof Error && (reason.name === 'TimeoutError' || (reason as { code?: unknown }).code === SourceErrorCode.Timeout);
-}

@@ -2,7 +2,7 @@
 // signal, with net-snmp's errors mapped onto the source error catalog.
 import snmp from 'net-snmp';
 import type { Session, User, Varbind } from 'net-snmp';
-import { SourceError, SourceErrorCode } from '../errors.js';
+import { SourceError, SourceErrorCode, isTimeoutReason } from '../errors.js';
 
 export type { Varbind };
 
@@ -175,10 +175,6 @@ function mapSnmpError(err: unknown, what: string, o: SnmpClientOptions, attemptM
   return new SourceError(SourceErrorCode.Failed, `expected ${what} on ${o.target} to complete, found: ${message}`, { where, cause: err });
 }
 
-/** An abort for the deadline: AbortSignal.timeout's TimeoutError or the sampler's DW_SOURCE_TIMEOUT. */
-function isTimeoutReason(reason: unknown): boolean {
-  return reason instanceof Error && (reason.name === 'TimeoutError' || (reason as { code?: unknown }).code === SourceErrorCode.Timeout);
-}
 
 function abortReason(signal: AbortSignal): string {
   const r: unknown = signal.reason;

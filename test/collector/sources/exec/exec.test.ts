@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createExecSource, execConfigSchema } from '../../../../collector/sources/exec/index.js';
 import { SourceError, SourceErrorCode } from '../../../../collector/sources/errors.js';
-import { testContext, testDeps } from '../snmp/helpers.js';
+import { testContext, testDeps } from '../../../helpers/source-context.js';
 
 let dir: string;
 

@@ -13,7 +13,7 @@ import { createPrometheusSource, prometheusConfigSchema } from '../../../../coll
 import { seriesKey, type Sample } from '../../../../proto/index.js';
 import { freeTcpPort, missingBinary } from '../../../helpers/free-port.js';
 import { NODE_EXPORTER_PATH, type NodeExporter, startNodeExporter } from '../../../helpers/node-exporter.js';
-import { testContext, testDeps } from '../snmp/helpers.js';
+import { testContext, testDeps } from '../../../helpers/source-context.js';
 
 const skip = await missingBinary(NODE_EXPORTER_PATH, 'prometheus-node-exporter');
 

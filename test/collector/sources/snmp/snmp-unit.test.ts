@@ -10,7 +10,7 @@ import { snmpConfigSchema } from '../../../../collector/sources/snmp/index.js';
 import { isRestart } from '../../../../collector/sources/snmp/reboot.js';
 import { octetsToString, varbindFloat, varbindString } from '../../../../collector/sources/snmp/values.js';
 import { formatConfigIssues } from '../../../../common/config-schema.js';
-import { testDeps } from './helpers.js';
+import { testDeps } from '../../../helpers/source-context.js';
 
 const T = snmp.ObjectType;
 

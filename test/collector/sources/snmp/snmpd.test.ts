@@ -12,7 +12,7 @@ import { createSnmpSource, snmpConfigSchema } from '../../../../collector/source
 import type { Sample } from '../../../../proto/index.js';
 import { freeUdpPort, missingBinary } from '../../../helpers/free-port.js';
 import { ENTITY_MIB, type PassValue, SNMPD_PATH, type Snmpd, startSnmpd, SYS_UPTIME, TEST_ENTERPRISE } from '../../../helpers/snmpd.js';
-import { testContext, testDeps } from './helpers.js';
+import { testContext, testDeps } from '../../../helpers/source-context.js';
 
 const skip = await missingBinary(SNMPD_PATH, 'snmpd');
 

@@ -1,6 +1,6 @@
-// Shared bits of the snmp source tests: a collect context and a logger that keeps what it got.
-import type { CollectContext, SourceDeps } from '../../../../collector/sources/source.js';
-import { systemClock } from '../../../../common/clock.js';
+// Shared bits of the source tests: a collect context and a logger that keeps what it got.
+import type { CollectContext, SourceDeps } from '../../collector/sources/source.js';
+import { systemClock } from '../../common/clock.js';
 
 export interface LoggedLine {
   readonly level: 'warn' | 'info' | 'debug';
