@@ -2,6 +2,7 @@
 // Prints a human table per case, and one JSON line per case (a line starting with `{"case":`).
 // Seeds are fixed; figures of one run are comparable with each other (the baselines run in the
 // same process, on the same data).
+import { agentFootprintCase } from './agent-footprint.js';
 import { blockCodecCase } from './block-codec.js';
 import { formatJson, formatTable, type BenchCase, type CaseResult } from './report.js';
 import { storeAppendCases } from './store-append.js';
@@ -34,7 +35,7 @@ function parseArgs(argv: string[]): Args {
 
 /** Every case, in the order they run. */
 function allCases(): BenchCase[] {
-  return [blockCodecCase(24), blockCodecCase(1), ...storeAppendCases()];
+  return [blockCodecCase(24), blockCodecCase(1), ...storeAppendCases(), agentFootprintCase()];
 }
 
 async function main(): Promise<number> {

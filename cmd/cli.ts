@@ -10,6 +10,7 @@ type Command = (args: string[], io: CliIo) => Promise<number>;
 const USAGE = `usage: driftwatch <command> [options]
 
 commands:
+  agent --config <file>     run the edge agent (--rounds N to stop after N rounds)
   demo                      run the demo (see README)
   block inspect <path>      print a block's header and statistics (--json for JSON)
   version                   print the version
@@ -22,6 +23,7 @@ const commands: Record<string, () => Promise<Command>> = {
   },
   'block inspect': async () => (await import('./block-inspect.js')).blockInspectCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
+  agent: async () => (await import('./agent.js')).agentCommand,
 };
 
 /** Registers a subcommand (name may hold a space: "block inspect"). */
