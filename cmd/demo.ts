@@ -17,10 +17,11 @@ const USAGE = 'usage: driftwatch demo [--keep]';
 const SITE = 'shop-0042';
 
 const NOTE = `This is the foundation only: the block format, its codec and the edge store, running for
-real on a synthetic site. The collector's real sources (Kubernetes, host, SNMP, Prometheus),
-the shipper that uploads sealed blocks over gRPC when the link is up, and the aggregator with
-its drift, failed-upgrade and stale-site reports arrive with the next issues; the demo then
-grows into a simulated fleet of sites followed through a week.`;
+real on a synthetic site. The edge agent with its real sources (Kubernetes, host, SNMP,
+Prometheus, exec) runs with \`driftwatch agent --config agent.yaml\` (see docs/agent.md); the
+shipper that uploads sealed blocks over gRPC when the link is up, and the aggregator with its
+drift, failed-upgrade and stale-site reports arrive with the next issues; the demo then grows
+into a simulated fleet of sites followed through a week.`;
 
 /** The `demo` command. Returns 0; throws a DriftwatchError (exit 2) on a bad option. */
 export async function demoCommand(args: string[], io: CliIo): Promise<number> {
