@@ -33,3 +33,18 @@ export class SourceError extends DriftwatchError {
 export function isTimeoutReason(reason: unknown): boolean {
   return reason instanceof Error && (reason.name === 'TimeoutError' || (reason as { code?: unknown }).code === SourceErrorCode.Timeout);
 }
+
+/**
+ * The time a collection may take: until the earlier of the round's deadline and `timeout` (the
+ * source's own, when set) from now. Throws DW_SOURCE_TIMEOUT when none is left; `doing` and
+ * `target` word that error ("scrape http://…", "http://…").
+ */
+export function collectionBudget(ctx: { now(): number; readonly deadline: number }, timeout: number | undefined, doing: string, target: string): { deadline: number; budgetMs: number } {
+  const start = ctx.now();
+  const deadline = timeout === undefined ? ctx.deadline : Math.min(ctx.deadline, start + timeout);
+  const budgetMs = deadline - start;
+  if (budgetMs <= 0) {
+    throw new SourceError(SourceErrorCode.Timeout, `expected time left to ${doing}, found the deadline already passed`, { where: target });
+  }
+  return { deadline, budgetMs };
+}

@@ -1,6 +1,6 @@
 // The exec source: a command that prints JSON, for everything else — firmware tools, PLC
 // gateways (docs/sources/exec.md).
-import { SourceError, SourceErrorCode } from '../errors.js';
+import { collectionBudget } from '../errors.js';
 import type { Source, SourceDeps } from '../source.js';
 import type { ExecConfig } from './config.js';
 import { parseOutput } from './output.js';
@@ -23,12 +23,7 @@ export function createExecSource(config: ExecConfig, deps: SourceDeps): Source {
     name: config.name,
     kind: 'exec',
     async collect(ctx) {
-      const start = ctx.now();
-      const deadline = config.timeout === undefined ? ctx.deadline : Math.min(ctx.deadline, start + config.timeout);
-      const budgetMs = deadline - start;
-      if (budgetMs <= 0) {
-        throw new SourceError(SourceErrorCode.Timeout, `expected time left to run ${program}, found the deadline already passed`, { where: program });
-      }
+      const { deadline, budgetMs } = collectionBudget(ctx, config.timeout, `run ${program}`, program);
       const { stdout, stderrTail } = await runCommand({
         command: config.command,
         env: config.env,

@@ -1,7 +1,7 @@
 // The prometheus source: one scrape of a Prometheus text / OpenMetrics endpoint per collection,
 // filtered by an allow list (docs/sources/prometheus.md).
 import { readFile } from 'node:fs/promises';
-import { SourceError, SourceErrorCode } from '../errors.js';
+import { SourceError, SourceErrorCode, collectionBudget } from '../errors.js';
 import type { Source, SourceDeps } from '../source.js';
 import type { PrometheusConfig } from './config.js';
 import { nameFilter } from './filter.js';
@@ -38,12 +38,7 @@ export function createPrometheusSource(config: PrometheusConfig, deps: SourceDep
     name: config.name,
     kind: 'prometheus',
     async collect(ctx) {
-      const start = ctx.now();
-      const deadline = config.timeout === undefined ? ctx.deadline : Math.min(ctx.deadline, start + config.timeout);
-      const budgetMs = deadline - start;
-      if (budgetMs <= 0) {
-        throw new SourceError(SourceErrorCode.Timeout, `expected time left to scrape ${config.url}, found the deadline already passed`, { where: config.url });
-      }
+      const { deadline, budgetMs } = collectionBudget(ctx, config.timeout, `scrape ${config.url}`, config.url);
       const headers: Record<string, string> = { ...config.headers };
       if (config.bearerTokenFile !== undefined) headers['authorization'] = `Bearer ${await bearerToken(config.bearerTokenFile, config.url)}`;
       const { text, contentType } = await scrape({

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import snmp from 'net-snmp';
 import type { User } from 'net-snmp';
-import { SourceError, SourceErrorCode } from '../errors.js';
+import { SourceError, SourceErrorCode, collectionBudget } from '../errors.js';
 import type { Source, SourceDeps } from '../source.js';
 import { openSnmpClient, type SnmpClientOptions } from './client.js';
 import { collectSnmp, type SnmpState } from './collect.js';
@@ -59,12 +59,7 @@ export function createSnmpSource(config: SnmpConfig, deps: SourceDeps): Source {
     name: config.name,
     kind: 'snmp',
     async collect(ctx) {
-      const start = ctx.now();
-      const deadline = config.timeout === undefined ? ctx.deadline : Math.min(ctx.deadline, start + config.timeout);
-      const budgetMs = deadline - start;
-      if (budgetMs <= 0) {
-        throw new SourceError(SourceErrorCode.Timeout, `expected time left to collect from ${config.target}, found the deadline already passed`, { where: config.target });
-      }
+      const { deadline, budgetMs } = collectionBudget(ctx, config.timeout, `collect from ${config.target}`, config.target);
       const client = openSnmpClient({
         ...target,
         target: config.target,
