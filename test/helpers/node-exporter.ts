@@ -6,6 +6,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeTcpPort } from './free-port.js';
+import { supervise } from './supervised-child.js';
 
 export const NODE_EXPORTER_PATH = '/usr/bin/prometheus-node-exporter';
 
@@ -58,8 +59,6 @@ export async function startNodeExporter(textfiles: Readonly<Record<string, strin
     for (let attempt = 0; ; attempt++) {
       const port = await freeTcpPort();
       const url = `http://127.0.0.1:${port}/metrics`;
-      let output = '';
-      let exited = false;
       const child: ChildProcess = spawn(NODE_EXPORTER_PATH, [
         `--web.listen-address=127.0.0.1:${port}`,
         '--collector.disable-defaults',
@@ -69,38 +68,21 @@ export async function startNodeExporter(textfiles: Readonly<Record<string, strin
         '--collector.time',
         '--collector.uname',
       ], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const keep = (b: Buffer): void => {
-        output = (output + b.toString()).slice(-8192);
-      };
-      child.stdout!.on('data', keep);
-      child.stderr!.on('data', keep);
-      const exit = new Promise<void>((resolve) => child.once('close', () => {
-        exited = true;
-        resolve();
-      }));
-      child.once('error', (e) => {
-        output += String(e);
-      });
-      const stop = async (): Promise<void> => {
-        if (exited) return;
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exit;
-        clearTimeout(t);
-      };
+      const supervised = supervise(child);
+      const stop = supervised.stop;
       try {
-        await waitReady(url, () => exited, 10_000);
+        await waitReady(url, supervised.exited, 10_000);
       } catch (err) {
         await stop();
-        if (/address already in use/i.test(output) && attempt < 4) continue;
-        throw new Error(`${(err as Error).message}; node_exporter output:\n${output}`, { cause: err });
+        if (/address already in use/i.test(supervised.output()) && attempt < 4) continue;
+        throw new Error(`${(err as Error).message}; node_exporter output:\n${supervised.output()}`, { cause: err });
       }
       return {
         port,
         url,
         textfileDir: dir,
         writeTextfile: write,
-        log: () => output,
+        log: supervised.output,
         async cleanup() {
           await stop();
           await rm(dir, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import snmp from 'net-snmp';
 import { freeUdpPort } from './free-port.js';
+import { supervise } from './supervised-child.js';
 
 export const SNMPD_PATH = '/usr/sbin/snmpd';
 /** A private enterprise arc for test-controlled OIDs. */
@@ -149,39 +150,20 @@ interface Running {
 async function spawnSnmpd(options: SnmpdOptions, dir: string, port: number, community: string): Promise<Running> {
   const conf = join(dir, 'snmpd.conf');
   await writeFile(conf, confText(options, port, dir, community));
-  let output = '';
-  let exited = false;
   // -I -smux: no SMUX listener on TCP 199, so that several agents can run at once.
   const child: ChildProcess = spawn(SNMPD_PATH, ['-f', '-Lo', '-C', '-c', conf, '-M', join(dir, 'mibs'), '-m', '', '-I', '-smux'], {
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', SNMP_PERSISTENT_DIR: join(dir, 'persist') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const keep = (b: Buffer): void => {
-    output = (output + b.toString()).slice(-8192);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exit = new Promise<void>((resolve) => child.once('close', () => {
-    exited = true;
-    resolve();
-  }));
-  child.once('error', (e) => {
-    output += String(e);
-  });
-  const stop = async (): Promise<void> => {
-    if (exited) return;
-    child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exit;
-    clearTimeout(t);
-  };
+  const supervised = supervise(child);
+  const stop = supervised.stop;
   try {
-    await waitReady(port, community, () => exited, 10_000);
+    await waitReady(port, community, supervised.exited, 10_000);
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}; snmpd output:\n${output}`, { cause: err });
+    throw new Error(`${(err as Error).message}; snmpd output:\n${supervised.output()}`, { cause: err });
   }
-  return { output: () => output, stop };
+  return { output: supervised.output, stop };
 }
 
 /**
