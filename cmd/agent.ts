@@ -20,9 +20,9 @@ const USAGE = `usage: driftwatch agent --config <agent.yaml> [--rounds N] [--sit
 const HELP = `${USAGE}
 
 Samples this site's sources every interval into the edge store (docs/agent.md).
-  --config FILE       the YAML config (or ${CONFIG_PATH_ENV})
-  --rounds N          run N rounds, flush the store and exit (default: until SIGINT/SIGTERM)
-${CONFIG_OVERRIDES.map((o) => `  --${`${o.flag} VALUE`.padEnd(18)}overrides ${o.path.join('.')} (env ${o.env})`).join('\n')}
+  --config FILE        the YAML config (or ${CONFIG_PATH_ENV})
+  --rounds N           run N rounds, flush the store and exit (default: until SIGINT/SIGTERM)
+${CONFIG_OVERRIDES.map((o) => `  --${`${o.flag} VALUE`.padEnd(19)}overrides ${o.path.join('.')} (env ${o.env})`).join('\n')}
 Precedence: flags, then environment variables, then the file, then defaults.
 `;
 
