@@ -21,7 +21,7 @@
 // perf_hooks.monitorEventLoopDelay at 10 ms resolution over the run: with rounds back to back
 // the loop is never idle, so it shows the longest synchronous stretches a round holds the loop.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -35,6 +35,7 @@ import { ManualClock, systemClock } from '../common/clock.js';
 import { randomInt, seededRandom } from '../common/random.js';
 import type { Labels, Sample } from '../proto/index.js';
 import { quantile, type BenchCase, type CaseResult, type Figure, type RunOptions } from './report.js';
+import { diskUsage } from './store-append.js';
 
 const MiB = 1024 * 1024;
 const INTERVAL_MS = 15_000;
@@ -132,16 +133,6 @@ interface ChildResult {
   readonly blocksSealed: number;
   /** Bytes of the store's directory after the run (LevelDB files). */
   readonly diskBytes: number;
-}
-
-async function diskUsage(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) total += await diskUsage(p);
-    else if (entry.isFile()) total += (await stat(p)).size;
-  }
-  return total;
 }
 
 async function measure(mode: Mode): Promise<ChildResult> {
