@@ -16,6 +16,7 @@ export namespace driftwatch {
                 siteId: string;
                 agentTime: number;
                 pendingBlockIds: Uint8Array[];
+                agentVersion: string;
                 static create(properties: driftwatch.ingest.v1.HelloRequest.$Shape): driftwatch.ingest.v1.HelloRequest & driftwatch.ingest.v1.HelloRequest.$Shape;
                 static create(properties?: driftwatch.ingest.v1.HelloRequest.$Properties): driftwatch.ingest.v1.HelloRequest;
                 static encode(message: driftwatch.ingest.v1.HelloRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -27,9 +28,33 @@ export namespace driftwatch {
                     siteId?: (string|null);
                     agentTime?: (number|null);
                     pendingBlockIds?: (Uint8Array[]|null);
+                    agentVersion?: (string|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = driftwatch.ingest.v1.HelloRequest.$Properties;
+            }
+
+            interface IPartialUpload extends driftwatch.ingest.v1.PartialUpload.$Properties {
+            }
+
+            class PartialUpload {
+                constructor(properties?: driftwatch.ingest.v1.PartialUpload.$Properties);
+                $unknowns?: Uint8Array[];
+                blockId: Uint8Array;
+                offset: number;
+                static create(properties: driftwatch.ingest.v1.PartialUpload.$Shape): driftwatch.ingest.v1.PartialUpload & driftwatch.ingest.v1.PartialUpload.$Shape;
+                static create(properties?: driftwatch.ingest.v1.PartialUpload.$Properties): driftwatch.ingest.v1.PartialUpload;
+                static encode(message: driftwatch.ingest.v1.PartialUpload.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): driftwatch.ingest.v1.PartialUpload & driftwatch.ingest.v1.PartialUpload.$Shape;
+            }
+
+            namespace PartialUpload {
+                interface $Properties {
+                    blockId?: (Uint8Array|null);
+                    offset?: (number|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = driftwatch.ingest.v1.PartialUpload.$Properties;
             }
 
             interface IHelloResponse extends driftwatch.ingest.v1.HelloResponse.$Properties {
@@ -40,6 +65,9 @@ export namespace driftwatch {
                 $unknowns?: Uint8Array[];
                 heldBlockIds: Uint8Array[];
                 serverTime: number;
+                partialUploads: driftwatch.ingest.v1.PartialUpload.$Properties[];
+                maxChunkBytes: number;
+                maxBlockBytes: number;
                 static create(properties: driftwatch.ingest.v1.HelloResponse.$Shape): driftwatch.ingest.v1.HelloResponse & driftwatch.ingest.v1.HelloResponse.$Shape;
                 static create(properties?: driftwatch.ingest.v1.HelloResponse.$Properties): driftwatch.ingest.v1.HelloResponse;
                 static encode(message: driftwatch.ingest.v1.HelloResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -50,9 +78,230 @@ export namespace driftwatch {
                 interface $Properties {
                     heldBlockIds?: (Uint8Array[]|null);
                     serverTime?: (number|null);
+                    partialUploads?: (driftwatch.ingest.v1.PartialUpload.$Properties[]|null);
+                    maxChunkBytes?: (number|null);
+                    maxBlockBytes?: (number|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = driftwatch.ingest.v1.HelloResponse.$Properties;
+            }
+
+            interface IUploadBegin extends driftwatch.ingest.v1.UploadBegin.$Properties {
+            }
+
+            class UploadBegin {
+                constructor(properties?: driftwatch.ingest.v1.UploadBegin.$Properties);
+                $unknowns?: Uint8Array[];
+                siteId: string;
+                blockId: Uint8Array;
+                size: number;
+                sha256: Uint8Array;
+                offset: number;
+                static create(properties: driftwatch.ingest.v1.UploadBegin.$Shape): driftwatch.ingest.v1.UploadBegin & driftwatch.ingest.v1.UploadBegin.$Shape;
+                static create(properties?: driftwatch.ingest.v1.UploadBegin.$Properties): driftwatch.ingest.v1.UploadBegin;
+                static encode(message: driftwatch.ingest.v1.UploadBegin.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): driftwatch.ingest.v1.UploadBegin & driftwatch.ingest.v1.UploadBegin.$Shape;
+            }
+
+            namespace UploadBegin {
+                interface $Properties {
+                    siteId?: (string|null);
+                    blockId?: (Uint8Array|null);
+                    size?: (number|null);
+                    sha256?: (Uint8Array|null);
+                    offset?: (number|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = driftwatch.ingest.v1.UploadBegin.$Properties;
+            }
+
+            interface IUploadChunk extends driftwatch.ingest.v1.UploadChunk.$Properties {
+            }
+
+            class UploadChunk {
+                constructor(properties?: driftwatch.ingest.v1.UploadChunk.$Properties);
+                $unknowns?: Uint8Array[];
+                offset: number;
+                data: Uint8Array;
+                static create(properties: driftwatch.ingest.v1.UploadChunk.$Shape): driftwatch.ingest.v1.UploadChunk & driftwatch.ingest.v1.UploadChunk.$Shape;
+                static create(properties?: driftwatch.ingest.v1.UploadChunk.$Properties): driftwatch.ingest.v1.UploadChunk;
+                static encode(message: driftwatch.ingest.v1.UploadChunk.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): driftwatch.ingest.v1.UploadChunk & driftwatch.ingest.v1.UploadChunk.$Shape;
+            }
+
+            namespace UploadChunk {
+                interface $Properties {
+                    offset?: (number|null);
+                    data?: (Uint8Array|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = driftwatch.ingest.v1.UploadChunk.$Properties;
+            }
+
+            interface IUploadRequest extends driftwatch.ingest.v1.UploadRequest.$Properties {
+            }
+
+            class UploadRequest {
+                constructor(properties?: driftwatch.ingest.v1.UploadRequest.$Properties);
+                $unknowns?: Uint8Array[];
+                begin?: (driftwatch.ingest.v1.UploadBegin.$Properties|null);
+                chunk?: (driftwatch.ingest.v1.UploadChunk.$Properties|null);
+                body?: ("begin"|"chunk");
+                static create(properties: driftwatch.ingest.v1.UploadRequest.$Shape): driftwatch.ingest.v1.UploadRequest & driftwatch.ingest.v1.UploadRequest.$Shape;
+                static create(properties?: driftwatch.ingest.v1.UploadRequest.$Properties): driftwatch.ingest.v1.UploadRequest;
+                static encode(message: driftwatch.ingest.v1.UploadRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): driftwatch.ingest.v1.UploadRequest & driftwatch.ingest.v1.UploadRequest.$Shape;
+            }
+
+            namespace UploadRequest {
+                interface $Properties {
+                    begin?: (driftwatch.ingest.v1.UploadBegin.$Properties|null);
+                    chunk?: (driftwatch.ingest.v1.UploadChunk.$Properties|null);
+                    body?: ("begin"|"chunk");
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = {
+                  begin?: driftwatch.ingest.v1.UploadBegin.$Shape|null;
+                  chunk?: driftwatch.ingest.v1.UploadChunk.$Shape|null;
+                  $unknowns?: Uint8Array[];
+                } & (
+                  ({ body?: undefined; begin?: null; chunk?: null }|{ body?: "begin"; begin: driftwatch.ingest.v1.UploadBegin.$Shape; chunk?: null }|{ body?: "chunk"; begin?: null; chunk: driftwatch.ingest.v1.UploadChunk.$Shape })
+                );
+            }
+
+            interface IUploadProgress extends driftwatch.ingest.v1.UploadProgress.$Properties {
+            }
+
+            class UploadProgress {
+                constructor(properties?: driftwatch.ingest.v1.UploadProgress.$Properties);
+                $unknowns?: Uint8Array[];
+                offset: number;
+                static create(properties: driftwatch.ingest.v1.UploadProgress.$Shape): driftwatch.ingest.v1.UploadProgress & driftwatch.ingest.v1.UploadProgress.$Shape;
+                static create(properties?: driftwatch.ingest.v1.UploadProgress.$Properties): driftwatch.ingest.v1.UploadProgress;
+                static encode(message: driftwatch.ingest.v1.UploadProgress.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): driftwatch.ingest.v1.UploadProgress & driftwatch.ingest.v1.UploadProgress.$Shape;
+            }
+
+            namespace UploadProgress {
+                interface $Properties {
+                    offset?: (number|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = driftwatch.ingest.v1.UploadProgress.$Properties;
+            }
+
+            interface IUploadStored extends driftwatch.ingest.v1.UploadStored.$Properties {
+            }
+
+            class UploadStored {
+                constructor(properties?: driftwatch.ingest.v1.UploadStored.$Properties);
+                $unknowns?: Uint8Array[];
+                duplicate: boolean;
+                arrivedAt: number;
+                static create(properties: driftwatch.ingest.v1.UploadStored.$Shape): driftwatch.ingest.v1.UploadStored & driftwatch.ingest.v1.UploadStored.$Shape;
+                static create(properties?: driftwatch.ingest.v1.UploadStored.$Properties): driftwatch.ingest.v1.UploadStored;
+                static encode(message: driftwatch.ingest.v1.UploadStored.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): driftwatch.ingest.v1.UploadStored & driftwatch.ingest.v1.UploadStored.$Shape;
+            }
+
+            namespace UploadStored {
+                interface $Properties {
+                    duplicate?: (boolean|null);
+                    arrivedAt?: (number|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = driftwatch.ingest.v1.UploadStored.$Properties;
+            }
+
+            interface IUploadResponse extends driftwatch.ingest.v1.UploadResponse.$Properties {
+            }
+
+            class UploadResponse {
+                constructor(properties?: driftwatch.ingest.v1.UploadResponse.$Properties);
+                $unknowns?: Uint8Array[];
+                progress?: (driftwatch.ingest.v1.UploadProgress.$Properties|null);
+                stored?: (driftwatch.ingest.v1.UploadStored.$Properties|null);
+                body?: ("progress"|"stored");
+                static create(properties: driftwatch.ingest.v1.UploadResponse.$Shape): driftwatch.ingest.v1.UploadResponse & driftwatch.ingest.v1.UploadResponse.$Shape;
+                static create(properties?: driftwatch.ingest.v1.UploadResponse.$Properties): driftwatch.ingest.v1.UploadResponse;
+                static encode(message: driftwatch.ingest.v1.UploadResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): driftwatch.ingest.v1.UploadResponse & driftwatch.ingest.v1.UploadResponse.$Shape;
+            }
+
+            namespace UploadResponse {
+                interface $Properties {
+                    progress?: (driftwatch.ingest.v1.UploadProgress.$Properties|null);
+                    stored?: (driftwatch.ingest.v1.UploadStored.$Properties|null);
+                    body?: ("progress"|"stored");
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = {
+                  progress?: driftwatch.ingest.v1.UploadProgress.$Shape|null;
+                  stored?: driftwatch.ingest.v1.UploadStored.$Shape|null;
+                  $unknowns?: Uint8Array[];
+                } & (
+                  ({ body?: undefined; progress?: null; stored?: null }|{ body?: "progress"; progress: driftwatch.ingest.v1.UploadProgress.$Shape; stored?: null }|{ body?: "stored"; progress?: null; stored: driftwatch.ingest.v1.UploadStored.$Shape })
+                );
+            }
+
+            interface IHeartbeatRequest extends driftwatch.ingest.v1.HeartbeatRequest.$Properties {
+            }
+
+            class HeartbeatRequest {
+                constructor(properties?: driftwatch.ingest.v1.HeartbeatRequest.$Properties);
+                $unknowns?: Uint8Array[];
+                siteId: string;
+                agentTime: number;
+                lastRttMs: number;
+                backlogBlocks: number;
+                backlogBytes: number;
+                oldestUnshippedTime: number;
+                lastRoundTime: number;
+                lastErrorCode: string;
+                lastErrorMessage: string;
+                agentStartTime: number;
+                static create(properties: driftwatch.ingest.v1.HeartbeatRequest.$Shape): driftwatch.ingest.v1.HeartbeatRequest & driftwatch.ingest.v1.HeartbeatRequest.$Shape;
+                static create(properties?: driftwatch.ingest.v1.HeartbeatRequest.$Properties): driftwatch.ingest.v1.HeartbeatRequest;
+                static encode(message: driftwatch.ingest.v1.HeartbeatRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): driftwatch.ingest.v1.HeartbeatRequest & driftwatch.ingest.v1.HeartbeatRequest.$Shape;
+            }
+
+            namespace HeartbeatRequest {
+                interface $Properties {
+                    siteId?: (string|null);
+                    agentTime?: (number|null);
+                    lastRttMs?: (number|null);
+                    backlogBlocks?: (number|null);
+                    backlogBytes?: (number|null);
+                    oldestUnshippedTime?: (number|null);
+                    lastRoundTime?: (number|null);
+                    lastErrorCode?: (string|null);
+                    lastErrorMessage?: (string|null);
+                    agentStartTime?: (number|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = driftwatch.ingest.v1.HeartbeatRequest.$Properties;
+            }
+
+            interface IHeartbeatResponse extends driftwatch.ingest.v1.HeartbeatResponse.$Properties {
+            }
+
+            class HeartbeatResponse {
+                constructor(properties?: driftwatch.ingest.v1.HeartbeatResponse.$Properties);
+                $unknowns?: Uint8Array[];
+                serverTime: number;
+                static create(properties: driftwatch.ingest.v1.HeartbeatResponse.$Shape): driftwatch.ingest.v1.HeartbeatResponse & driftwatch.ingest.v1.HeartbeatResponse.$Shape;
+                static create(properties?: driftwatch.ingest.v1.HeartbeatResponse.$Properties): driftwatch.ingest.v1.HeartbeatResponse;
+                static encode(message: driftwatch.ingest.v1.HeartbeatResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): driftwatch.ingest.v1.HeartbeatResponse & driftwatch.ingest.v1.HeartbeatResponse.$Shape;
+            }
+
+            namespace HeartbeatResponse {
+                interface $Properties {
+                    serverTime?: (number|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = driftwatch.ingest.v1.HeartbeatResponse.$Properties;
             }
         }
     }

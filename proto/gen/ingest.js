@@ -44,6 +44,7 @@ export const driftwatch = $root.driftwatch = (() => {
                  * @property {string|null} [siteId] HelloRequest siteId
                  * @property {number|null} [agentTime] HelloRequest agentTime
                  * @property {Array.<Uint8Array>|null} [pendingBlockIds] HelloRequest pendingBlockIds
+                 * @property {string|null} [agentVersion] HelloRequest agentVersion
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -101,6 +102,14 @@ export const driftwatch = $root.driftwatch = (() => {
                 HelloRequest.prototype.pendingBlockIds = $util.emptyArray;
 
                 /**
+                 * HelloRequest agentVersion.
+                 * @member {string} agentVersion
+                 * @memberof driftwatch.ingest.v1.HelloRequest
+                 * @instance
+                 */
+                HelloRequest.prototype.agentVersion = "";
+
+                /**
                  * Creates a new HelloRequest instance using the specified properties.
                  * @function create
                  * @memberof driftwatch.ingest.v1.HelloRequest
@@ -139,6 +148,8 @@ export const driftwatch = $root.driftwatch = (() => {
                     if (message.pendingBlockIds != null && message.pendingBlockIds.length)
                         for (let i = 0; i < message.pendingBlockIds.length; ++i)
                             writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.pendingBlockIds[i]);
+                    if (message.agentVersion != null && $Object.hasOwnProperty.call(message, "agentVersion") && message.agentVersion !== "")
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.agentVersion);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -209,6 +220,15 @@ export const driftwatch = $root.driftwatch = (() => {
                                 message.pendingBlockIds.push(reader.bytes());
                                 continue;
                             }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.agentVersion = value;
+                                else
+                                    delete message.agentVersion;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -229,6 +249,178 @@ export const driftwatch = $root.driftwatch = (() => {
                 return HelloRequest;
             })();
 
+            v1.PartialUpload = (function() {
+
+                /**
+                 * Properties of a PartialUpload.
+                 * @typedef {Object} driftwatch.ingest.v1.PartialUpload.$Properties
+                 * @property {Uint8Array|null} [blockId] PartialUpload blockId
+                 * @property {number|null} [offset] PartialUpload offset
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a PartialUpload.
+                 * @memberof driftwatch.ingest.v1
+                 * @interface IPartialUpload
+                 * @augments driftwatch.ingest.v1.PartialUpload.$Properties
+                 * @deprecated Use driftwatch.ingest.v1.PartialUpload.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a PartialUpload.
+                 * @typedef {driftwatch.ingest.v1.PartialUpload.$Properties} driftwatch.ingest.v1.PartialUpload.$Shape
+                 */
+
+                /**
+                 * Constructs a new PartialUpload.
+                 * @memberof driftwatch.ingest.v1
+                 * @classdesc Represents a PartialUpload.
+                 * @constructor
+                 * @param {driftwatch.ingest.v1.PartialUpload.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const PartialUpload = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * PartialUpload blockId.
+                 * @member {Uint8Array} blockId
+                 * @memberof driftwatch.ingest.v1.PartialUpload
+                 * @instance
+                 */
+                PartialUpload.prototype.blockId = $util.newBuffer([]);
+
+                /**
+                 * PartialUpload offset.
+                 * @member {number} offset
+                 * @memberof driftwatch.ingest.v1.PartialUpload
+                 * @instance
+                 */
+                PartialUpload.prototype.offset = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * Creates a new PartialUpload instance using the specified properties.
+                 * @function create
+                 * @memberof driftwatch.ingest.v1.PartialUpload
+                 * @static
+                 * @param {driftwatch.ingest.v1.PartialUpload.$Properties=} [properties] Properties to set
+                 * @returns {driftwatch.ingest.v1.PartialUpload} PartialUpload instance
+                 * @type {{
+                 *   (properties: driftwatch.ingest.v1.PartialUpload.$Shape): driftwatch.ingest.v1.PartialUpload & driftwatch.ingest.v1.PartialUpload.$Shape;
+                 *   (properties?: driftwatch.ingest.v1.PartialUpload.$Properties): driftwatch.ingest.v1.PartialUpload;
+                 * }}
+                 */
+                PartialUpload.create = function(properties) {
+                    return new PartialUpload(properties);
+                };
+
+                /**
+                 * Encodes the specified PartialUpload message. Does not implicitly {@link driftwatch.ingest.v1.PartialUpload.verify|verify} messages.
+                 * @function encode
+                 * @memberof driftwatch.ingest.v1.PartialUpload
+                 * @static
+                 * @param {driftwatch.ingest.v1.PartialUpload.$Properties} message PartialUpload message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                PartialUpload.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.blockId != null && $Object.hasOwnProperty.call(message, "blockId") && message.blockId.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.blockId);
+                    if (message.offset != null && $Object.hasOwnProperty.call(message, "offset") && (typeof message.offset === "object" ? message.offset.low || message.offset.high : message.offset !== 0))
+                        writer.uint32(/* id 2, wireType 0 =*/16).int64(message.offset);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a PartialUpload message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof driftwatch.ingest.v1.PartialUpload
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {driftwatch.ingest.v1.PartialUpload & driftwatch.ingest.v1.PartialUpload.$Shape} PartialUpload
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                PartialUpload.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.driftwatch.ingest.v1.PartialUpload();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.blockId = value;
+                                else
+                                    delete message.blockId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.offset = value;
+                                else
+                                    delete message.offset;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return PartialUpload;
+            })();
+
             v1.HelloResponse = (function() {
 
                 /**
@@ -236,6 +428,9 @@ export const driftwatch = $root.driftwatch = (() => {
                  * @typedef {Object} driftwatch.ingest.v1.HelloResponse.$Properties
                  * @property {Array.<Uint8Array>|null} [heldBlockIds] HelloResponse heldBlockIds
                  * @property {number|null} [serverTime] HelloResponse serverTime
+                 * @property {Array.<driftwatch.ingest.v1.PartialUpload.$Properties>|null} [partialUploads] HelloResponse partialUploads
+                 * @property {number|null} [maxChunkBytes] HelloResponse maxChunkBytes
+                 * @property {number|null} [maxBlockBytes] HelloResponse maxBlockBytes
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -262,6 +457,7 @@ export const driftwatch = $root.driftwatch = (() => {
                  */
                 const HelloResponse = function (properties) {
                     this.heldBlockIds = [];
+                    this.partialUploads = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -283,6 +479,30 @@ export const driftwatch = $root.driftwatch = (() => {
                  * @instance
                  */
                 HelloResponse.prototype.serverTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * HelloResponse partialUploads.
+                 * @member {Array.<driftwatch.ingest.v1.PartialUpload.$Properties>} partialUploads
+                 * @memberof driftwatch.ingest.v1.HelloResponse
+                 * @instance
+                 */
+                HelloResponse.prototype.partialUploads = $util.emptyArray;
+
+                /**
+                 * HelloResponse maxChunkBytes.
+                 * @member {number} maxChunkBytes
+                 * @memberof driftwatch.ingest.v1.HelloResponse
+                 * @instance
+                 */
+                HelloResponse.prototype.maxChunkBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * HelloResponse maxBlockBytes.
+                 * @member {number} maxBlockBytes
+                 * @memberof driftwatch.ingest.v1.HelloResponse
+                 * @instance
+                 */
+                HelloResponse.prototype.maxBlockBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
 
                 /**
                  * Creates a new HelloResponse instance using the specified properties.
@@ -321,6 +541,13 @@ export const driftwatch = $root.driftwatch = (() => {
                             writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.heldBlockIds[i]);
                     if (message.serverTime != null && $Object.hasOwnProperty.call(message, "serverTime") && (typeof message.serverTime === "object" ? message.serverTime.low || message.serverTime.high : message.serverTime !== 0))
                         writer.uint32(/* id 2, wireType 0 =*/16).int64(message.serverTime);
+                    if (message.partialUploads != null && message.partialUploads.length)
+                        for (let i = 0; i < message.partialUploads.length; ++i)
+                            $root.driftwatch.ingest.v1.PartialUpload.encode(message.partialUploads[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                    if (message.maxChunkBytes != null && $Object.hasOwnProperty.call(message, "maxChunkBytes") && (typeof message.maxChunkBytes === "object" ? message.maxChunkBytes.low || message.maxChunkBytes.high : message.maxChunkBytes !== 0))
+                        writer.uint32(/* id 4, wireType 0 =*/32).int64(message.maxChunkBytes);
+                    if (message.maxBlockBytes != null && $Object.hasOwnProperty.call(message, "maxBlockBytes") && (typeof message.maxBlockBytes === "object" ? message.maxBlockBytes.low || message.maxBlockBytes.high : message.maxBlockBytes !== 0))
+                        writer.uint32(/* id 5, wireType 0 =*/40).int64(message.maxBlockBytes);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -382,6 +609,32 @@ export const driftwatch = $root.driftwatch = (() => {
                                     delete message.serverTime;
                                 continue;
                             }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.partialUploads && message.partialUploads.length))
+                                    message.partialUploads = [];
+                                message.partialUploads.push($root.driftwatch.ingest.v1.PartialUpload.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.maxChunkBytes = value;
+                                else
+                                    delete message.maxChunkBytes;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.maxBlockBytes = value;
+                                else
+                                    delete message.maxBlockBytes;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -400,6 +653,1596 @@ export const driftwatch = $root.driftwatch = (() => {
                 };
 
                 return HelloResponse;
+            })();
+
+            v1.UploadBegin = (function() {
+
+                /**
+                 * Properties of an UploadBegin.
+                 * @typedef {Object} driftwatch.ingest.v1.UploadBegin.$Properties
+                 * @property {string|null} [siteId] UploadBegin siteId
+                 * @property {Uint8Array|null} [blockId] UploadBegin blockId
+                 * @property {number|null} [size] UploadBegin size
+                 * @property {Uint8Array|null} [sha256] UploadBegin sha256
+                 * @property {number|null} [offset] UploadBegin offset
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an UploadBegin.
+                 * @memberof driftwatch.ingest.v1
+                 * @interface IUploadBegin
+                 * @augments driftwatch.ingest.v1.UploadBegin.$Properties
+                 * @deprecated Use driftwatch.ingest.v1.UploadBegin.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an UploadBegin.
+                 * @typedef {driftwatch.ingest.v1.UploadBegin.$Properties} driftwatch.ingest.v1.UploadBegin.$Shape
+                 */
+
+                /**
+                 * Constructs a new UploadBegin.
+                 * @memberof driftwatch.ingest.v1
+                 * @classdesc Represents an UploadBegin.
+                 * @constructor
+                 * @param {driftwatch.ingest.v1.UploadBegin.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const UploadBegin = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * UploadBegin siteId.
+                 * @member {string} siteId
+                 * @memberof driftwatch.ingest.v1.UploadBegin
+                 * @instance
+                 */
+                UploadBegin.prototype.siteId = "";
+
+                /**
+                 * UploadBegin blockId.
+                 * @member {Uint8Array} blockId
+                 * @memberof driftwatch.ingest.v1.UploadBegin
+                 * @instance
+                 */
+                UploadBegin.prototype.blockId = $util.newBuffer([]);
+
+                /**
+                 * UploadBegin size.
+                 * @member {number} size
+                 * @memberof driftwatch.ingest.v1.UploadBegin
+                 * @instance
+                 */
+                UploadBegin.prototype.size = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * UploadBegin sha256.
+                 * @member {Uint8Array} sha256
+                 * @memberof driftwatch.ingest.v1.UploadBegin
+                 * @instance
+                 */
+                UploadBegin.prototype.sha256 = $util.newBuffer([]);
+
+                /**
+                 * UploadBegin offset.
+                 * @member {number} offset
+                 * @memberof driftwatch.ingest.v1.UploadBegin
+                 * @instance
+                 */
+                UploadBegin.prototype.offset = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * Creates a new UploadBegin instance using the specified properties.
+                 * @function create
+                 * @memberof driftwatch.ingest.v1.UploadBegin
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadBegin.$Properties=} [properties] Properties to set
+                 * @returns {driftwatch.ingest.v1.UploadBegin} UploadBegin instance
+                 * @type {{
+                 *   (properties: driftwatch.ingest.v1.UploadBegin.$Shape): driftwatch.ingest.v1.UploadBegin & driftwatch.ingest.v1.UploadBegin.$Shape;
+                 *   (properties?: driftwatch.ingest.v1.UploadBegin.$Properties): driftwatch.ingest.v1.UploadBegin;
+                 * }}
+                 */
+                UploadBegin.create = function(properties) {
+                    return new UploadBegin(properties);
+                };
+
+                /**
+                 * Encodes the specified UploadBegin message. Does not implicitly {@link driftwatch.ingest.v1.UploadBegin.verify|verify} messages.
+                 * @function encode
+                 * @memberof driftwatch.ingest.v1.UploadBegin
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadBegin.$Properties} message UploadBegin message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                UploadBegin.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.siteId != null && $Object.hasOwnProperty.call(message, "siteId") && message.siteId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.siteId);
+                    if (message.blockId != null && $Object.hasOwnProperty.call(message, "blockId") && message.blockId.length)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.blockId);
+                    if (message.size != null && $Object.hasOwnProperty.call(message, "size") && (typeof message.size === "object" ? message.size.low || message.size.high : message.size !== 0))
+                        writer.uint32(/* id 3, wireType 0 =*/24).int64(message.size);
+                    if (message.sha256 != null && $Object.hasOwnProperty.call(message, "sha256") && message.sha256.length)
+                        writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.sha256);
+                    if (message.offset != null && $Object.hasOwnProperty.call(message, "offset") && (typeof message.offset === "object" ? message.offset.low || message.offset.high : message.offset !== 0))
+                        writer.uint32(/* id 5, wireType 0 =*/40).int64(message.offset);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an UploadBegin message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof driftwatch.ingest.v1.UploadBegin
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {driftwatch.ingest.v1.UploadBegin & driftwatch.ingest.v1.UploadBegin.$Shape} UploadBegin
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                UploadBegin.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.driftwatch.ingest.v1.UploadBegin();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.siteId = value;
+                                else
+                                    delete message.siteId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.blockId = value;
+                                else
+                                    delete message.blockId;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.size = value;
+                                else
+                                    delete message.size;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.sha256 = value;
+                                else
+                                    delete message.sha256;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.offset = value;
+                                else
+                                    delete message.offset;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return UploadBegin;
+            })();
+
+            v1.UploadChunk = (function() {
+
+                /**
+                 * Properties of an UploadChunk.
+                 * @typedef {Object} driftwatch.ingest.v1.UploadChunk.$Properties
+                 * @property {number|null} [offset] UploadChunk offset
+                 * @property {Uint8Array|null} [data] UploadChunk data
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an UploadChunk.
+                 * @memberof driftwatch.ingest.v1
+                 * @interface IUploadChunk
+                 * @augments driftwatch.ingest.v1.UploadChunk.$Properties
+                 * @deprecated Use driftwatch.ingest.v1.UploadChunk.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an UploadChunk.
+                 * @typedef {driftwatch.ingest.v1.UploadChunk.$Properties} driftwatch.ingest.v1.UploadChunk.$Shape
+                 */
+
+                /**
+                 * Constructs a new UploadChunk.
+                 * @memberof driftwatch.ingest.v1
+                 * @classdesc Represents an UploadChunk.
+                 * @constructor
+                 * @param {driftwatch.ingest.v1.UploadChunk.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const UploadChunk = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * UploadChunk offset.
+                 * @member {number} offset
+                 * @memberof driftwatch.ingest.v1.UploadChunk
+                 * @instance
+                 */
+                UploadChunk.prototype.offset = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * UploadChunk data.
+                 * @member {Uint8Array} data
+                 * @memberof driftwatch.ingest.v1.UploadChunk
+                 * @instance
+                 */
+                UploadChunk.prototype.data = $util.newBuffer([]);
+
+                /**
+                 * Creates a new UploadChunk instance using the specified properties.
+                 * @function create
+                 * @memberof driftwatch.ingest.v1.UploadChunk
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadChunk.$Properties=} [properties] Properties to set
+                 * @returns {driftwatch.ingest.v1.UploadChunk} UploadChunk instance
+                 * @type {{
+                 *   (properties: driftwatch.ingest.v1.UploadChunk.$Shape): driftwatch.ingest.v1.UploadChunk & driftwatch.ingest.v1.UploadChunk.$Shape;
+                 *   (properties?: driftwatch.ingest.v1.UploadChunk.$Properties): driftwatch.ingest.v1.UploadChunk;
+                 * }}
+                 */
+                UploadChunk.create = function(properties) {
+                    return new UploadChunk(properties);
+                };
+
+                /**
+                 * Encodes the specified UploadChunk message. Does not implicitly {@link driftwatch.ingest.v1.UploadChunk.verify|verify} messages.
+                 * @function encode
+                 * @memberof driftwatch.ingest.v1.UploadChunk
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadChunk.$Properties} message UploadChunk message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                UploadChunk.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.offset != null && $Object.hasOwnProperty.call(message, "offset") && (typeof message.offset === "object" ? message.offset.low || message.offset.high : message.offset !== 0))
+                        writer.uint32(/* id 1, wireType 0 =*/8).int64(message.offset);
+                    if (message.data != null && $Object.hasOwnProperty.call(message, "data") && message.data.length)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.data);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an UploadChunk message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof driftwatch.ingest.v1.UploadChunk
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {driftwatch.ingest.v1.UploadChunk & driftwatch.ingest.v1.UploadChunk.$Shape} UploadChunk
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                UploadChunk.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.driftwatch.ingest.v1.UploadChunk();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.offset = value;
+                                else
+                                    delete message.offset;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.data = value;
+                                else
+                                    delete message.data;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return UploadChunk;
+            })();
+
+            v1.UploadRequest = (function() {
+
+                /**
+                 * Properties of an UploadRequest.
+                 * @typedef {Object} driftwatch.ingest.v1.UploadRequest.$Properties
+                 * @property {driftwatch.ingest.v1.UploadBegin.$Properties|null} [begin] UploadRequest begin
+                 * @property {driftwatch.ingest.v1.UploadChunk.$Properties|null} [chunk] UploadRequest chunk
+                 * @property {"begin"|"chunk"} [body] UploadRequest body
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an UploadRequest.
+                 * @memberof driftwatch.ingest.v1
+                 * @interface IUploadRequest
+                 * @augments driftwatch.ingest.v1.UploadRequest.$Properties
+                 * @deprecated Use driftwatch.ingest.v1.UploadRequest.$Properties instead.
+                 */
+
+                /**
+                 * Narrowed shape of an UploadRequest.
+                 * @typedef {{
+                 *   begin?: driftwatch.ingest.v1.UploadBegin.$Shape|null;
+                 *   chunk?: driftwatch.ingest.v1.UploadChunk.$Shape|null;
+                 *   $unknowns?: Array.<Uint8Array>;
+                 * } & (
+                 *   ({ body?: undefined; begin?: null; chunk?: null }|{ body?: "begin"; begin: driftwatch.ingest.v1.UploadBegin.$Shape; chunk?: null }|{ body?: "chunk"; begin?: null; chunk: driftwatch.ingest.v1.UploadChunk.$Shape })
+                 * )} driftwatch.ingest.v1.UploadRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new UploadRequest.
+                 * @memberof driftwatch.ingest.v1
+                 * @classdesc Represents an UploadRequest.
+                 * @constructor
+                 * @param {driftwatch.ingest.v1.UploadRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const UploadRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * UploadRequest begin.
+                 * @member {driftwatch.ingest.v1.UploadBegin.$Properties|null|undefined} begin
+                 * @memberof driftwatch.ingest.v1.UploadRequest
+                 * @instance
+                 */
+                UploadRequest.prototype.begin = null;
+
+                /**
+                 * UploadRequest chunk.
+                 * @member {driftwatch.ingest.v1.UploadChunk.$Properties|null|undefined} chunk
+                 * @memberof driftwatch.ingest.v1.UploadRequest
+                 * @instance
+                 */
+                UploadRequest.prototype.chunk = null;
+
+                // OneOf field names bound to virtual getters and setters
+                let $oneOfFields;
+
+                /**
+                 * UploadRequest body.
+                 * @member {"begin"|"chunk"|undefined} body
+                 * @memberof driftwatch.ingest.v1.UploadRequest
+                 * @instance
+                 */
+                $Object.defineProperty(UploadRequest.prototype, "body", {
+                    get: $util.oneOfGetter($oneOfFields = ["begin", "chunk"]),
+                    set: $util.oneOfSetter($oneOfFields)
+                });
+
+                /**
+                 * Creates a new UploadRequest instance using the specified properties.
+                 * @function create
+                 * @memberof driftwatch.ingest.v1.UploadRequest
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadRequest.$Properties=} [properties] Properties to set
+                 * @returns {driftwatch.ingest.v1.UploadRequest} UploadRequest instance
+                 * @type {{
+                 *   (properties: driftwatch.ingest.v1.UploadRequest.$Shape): driftwatch.ingest.v1.UploadRequest & driftwatch.ingest.v1.UploadRequest.$Shape;
+                 *   (properties?: driftwatch.ingest.v1.UploadRequest.$Properties): driftwatch.ingest.v1.UploadRequest;
+                 * }}
+                 */
+                UploadRequest.create = function(properties) {
+                    return new UploadRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified UploadRequest message. Does not implicitly {@link driftwatch.ingest.v1.UploadRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof driftwatch.ingest.v1.UploadRequest
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadRequest.$Properties} message UploadRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                UploadRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.begin != null && $Object.hasOwnProperty.call(message, "begin"))
+                        $root.driftwatch.ingest.v1.UploadBegin.encode(message.begin, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                    if (message.chunk != null && $Object.hasOwnProperty.call(message, "chunk"))
+                        $root.driftwatch.ingest.v1.UploadChunk.encode(message.chunk, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an UploadRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof driftwatch.ingest.v1.UploadRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {driftwatch.ingest.v1.UploadRequest & driftwatch.ingest.v1.UploadRequest.$Shape} UploadRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                UploadRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.driftwatch.ingest.v1.UploadRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                message.begin = $root.driftwatch.ingest.v1.UploadBegin.decode(reader, reader.size(), $undefined, _depth + 1, message.begin);
+                                message.body = "begin";
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                message.chunk = $root.driftwatch.ingest.v1.UploadChunk.decode(reader, reader.size(), $undefined, _depth + 1, message.chunk);
+                                message.body = "chunk";
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return UploadRequest;
+            })();
+
+            v1.UploadProgress = (function() {
+
+                /**
+                 * Properties of an UploadProgress.
+                 * @typedef {Object} driftwatch.ingest.v1.UploadProgress.$Properties
+                 * @property {number|null} [offset] UploadProgress offset
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an UploadProgress.
+                 * @memberof driftwatch.ingest.v1
+                 * @interface IUploadProgress
+                 * @augments driftwatch.ingest.v1.UploadProgress.$Properties
+                 * @deprecated Use driftwatch.ingest.v1.UploadProgress.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an UploadProgress.
+                 * @typedef {driftwatch.ingest.v1.UploadProgress.$Properties} driftwatch.ingest.v1.UploadProgress.$Shape
+                 */
+
+                /**
+                 * Constructs a new UploadProgress.
+                 * @memberof driftwatch.ingest.v1
+                 * @classdesc Represents an UploadProgress.
+                 * @constructor
+                 * @param {driftwatch.ingest.v1.UploadProgress.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const UploadProgress = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * UploadProgress offset.
+                 * @member {number} offset
+                 * @memberof driftwatch.ingest.v1.UploadProgress
+                 * @instance
+                 */
+                UploadProgress.prototype.offset = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * Creates a new UploadProgress instance using the specified properties.
+                 * @function create
+                 * @memberof driftwatch.ingest.v1.UploadProgress
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadProgress.$Properties=} [properties] Properties to set
+                 * @returns {driftwatch.ingest.v1.UploadProgress} UploadProgress instance
+                 * @type {{
+                 *   (properties: driftwatch.ingest.v1.UploadProgress.$Shape): driftwatch.ingest.v1.UploadProgress & driftwatch.ingest.v1.UploadProgress.$Shape;
+                 *   (properties?: driftwatch.ingest.v1.UploadProgress.$Properties): driftwatch.ingest.v1.UploadProgress;
+                 * }}
+                 */
+                UploadProgress.create = function(properties) {
+                    return new UploadProgress(properties);
+                };
+
+                /**
+                 * Encodes the specified UploadProgress message. Does not implicitly {@link driftwatch.ingest.v1.UploadProgress.verify|verify} messages.
+                 * @function encode
+                 * @memberof driftwatch.ingest.v1.UploadProgress
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadProgress.$Properties} message UploadProgress message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                UploadProgress.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.offset != null && $Object.hasOwnProperty.call(message, "offset") && (typeof message.offset === "object" ? message.offset.low || message.offset.high : message.offset !== 0))
+                        writer.uint32(/* id 1, wireType 0 =*/8).int64(message.offset);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an UploadProgress message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof driftwatch.ingest.v1.UploadProgress
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {driftwatch.ingest.v1.UploadProgress & driftwatch.ingest.v1.UploadProgress.$Shape} UploadProgress
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                UploadProgress.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.driftwatch.ingest.v1.UploadProgress();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.offset = value;
+                                else
+                                    delete message.offset;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return UploadProgress;
+            })();
+
+            v1.UploadStored = (function() {
+
+                /**
+                 * Properties of an UploadStored.
+                 * @typedef {Object} driftwatch.ingest.v1.UploadStored.$Properties
+                 * @property {boolean|null} [duplicate] UploadStored duplicate
+                 * @property {number|null} [arrivedAt] UploadStored arrivedAt
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an UploadStored.
+                 * @memberof driftwatch.ingest.v1
+                 * @interface IUploadStored
+                 * @augments driftwatch.ingest.v1.UploadStored.$Properties
+                 * @deprecated Use driftwatch.ingest.v1.UploadStored.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an UploadStored.
+                 * @typedef {driftwatch.ingest.v1.UploadStored.$Properties} driftwatch.ingest.v1.UploadStored.$Shape
+                 */
+
+                /**
+                 * Constructs a new UploadStored.
+                 * @memberof driftwatch.ingest.v1
+                 * @classdesc Represents an UploadStored.
+                 * @constructor
+                 * @param {driftwatch.ingest.v1.UploadStored.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const UploadStored = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * UploadStored duplicate.
+                 * @member {boolean} duplicate
+                 * @memberof driftwatch.ingest.v1.UploadStored
+                 * @instance
+                 */
+                UploadStored.prototype.duplicate = false;
+
+                /**
+                 * UploadStored arrivedAt.
+                 * @member {number} arrivedAt
+                 * @memberof driftwatch.ingest.v1.UploadStored
+                 * @instance
+                 */
+                UploadStored.prototype.arrivedAt = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * Creates a new UploadStored instance using the specified properties.
+                 * @function create
+                 * @memberof driftwatch.ingest.v1.UploadStored
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadStored.$Properties=} [properties] Properties to set
+                 * @returns {driftwatch.ingest.v1.UploadStored} UploadStored instance
+                 * @type {{
+                 *   (properties: driftwatch.ingest.v1.UploadStored.$Shape): driftwatch.ingest.v1.UploadStored & driftwatch.ingest.v1.UploadStored.$Shape;
+                 *   (properties?: driftwatch.ingest.v1.UploadStored.$Properties): driftwatch.ingest.v1.UploadStored;
+                 * }}
+                 */
+                UploadStored.create = function(properties) {
+                    return new UploadStored(properties);
+                };
+
+                /**
+                 * Encodes the specified UploadStored message. Does not implicitly {@link driftwatch.ingest.v1.UploadStored.verify|verify} messages.
+                 * @function encode
+                 * @memberof driftwatch.ingest.v1.UploadStored
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadStored.$Properties} message UploadStored message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                UploadStored.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.duplicate != null && $Object.hasOwnProperty.call(message, "duplicate") && message.duplicate !== false)
+                        writer.uint32(/* id 1, wireType 0 =*/8).bool(message.duplicate);
+                    if (message.arrivedAt != null && $Object.hasOwnProperty.call(message, "arrivedAt") && (typeof message.arrivedAt === "object" ? message.arrivedAt.low || message.arrivedAt.high : message.arrivedAt !== 0))
+                        writer.uint32(/* id 2, wireType 0 =*/16).int64(message.arrivedAt);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an UploadStored message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof driftwatch.ingest.v1.UploadStored
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {driftwatch.ingest.v1.UploadStored & driftwatch.ingest.v1.UploadStored.$Shape} UploadStored
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                UploadStored.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.driftwatch.ingest.v1.UploadStored();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.duplicate = value;
+                                else
+                                    delete message.duplicate;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.arrivedAt = value;
+                                else
+                                    delete message.arrivedAt;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return UploadStored;
+            })();
+
+            v1.UploadResponse = (function() {
+
+                /**
+                 * Properties of an UploadResponse.
+                 * @typedef {Object} driftwatch.ingest.v1.UploadResponse.$Properties
+                 * @property {driftwatch.ingest.v1.UploadProgress.$Properties|null} [progress] UploadResponse progress
+                 * @property {driftwatch.ingest.v1.UploadStored.$Properties|null} [stored] UploadResponse stored
+                 * @property {"progress"|"stored"} [body] UploadResponse body
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an UploadResponse.
+                 * @memberof driftwatch.ingest.v1
+                 * @interface IUploadResponse
+                 * @augments driftwatch.ingest.v1.UploadResponse.$Properties
+                 * @deprecated Use driftwatch.ingest.v1.UploadResponse.$Properties instead.
+                 */
+
+                /**
+                 * Narrowed shape of an UploadResponse.
+                 * @typedef {{
+                 *   progress?: driftwatch.ingest.v1.UploadProgress.$Shape|null;
+                 *   stored?: driftwatch.ingest.v1.UploadStored.$Shape|null;
+                 *   $unknowns?: Array.<Uint8Array>;
+                 * } & (
+                 *   ({ body?: undefined; progress?: null; stored?: null }|{ body?: "progress"; progress: driftwatch.ingest.v1.UploadProgress.$Shape; stored?: null }|{ body?: "stored"; progress?: null; stored: driftwatch.ingest.v1.UploadStored.$Shape })
+                 * )} driftwatch.ingest.v1.UploadResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new UploadResponse.
+                 * @memberof driftwatch.ingest.v1
+                 * @classdesc Represents an UploadResponse.
+                 * @constructor
+                 * @param {driftwatch.ingest.v1.UploadResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const UploadResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * UploadResponse progress.
+                 * @member {driftwatch.ingest.v1.UploadProgress.$Properties|null|undefined} progress
+                 * @memberof driftwatch.ingest.v1.UploadResponse
+                 * @instance
+                 */
+                UploadResponse.prototype.progress = null;
+
+                /**
+                 * UploadResponse stored.
+                 * @member {driftwatch.ingest.v1.UploadStored.$Properties|null|undefined} stored
+                 * @memberof driftwatch.ingest.v1.UploadResponse
+                 * @instance
+                 */
+                UploadResponse.prototype.stored = null;
+
+                // OneOf field names bound to virtual getters and setters
+                let $oneOfFields;
+
+                /**
+                 * UploadResponse body.
+                 * @member {"progress"|"stored"|undefined} body
+                 * @memberof driftwatch.ingest.v1.UploadResponse
+                 * @instance
+                 */
+                $Object.defineProperty(UploadResponse.prototype, "body", {
+                    get: $util.oneOfGetter($oneOfFields = ["progress", "stored"]),
+                    set: $util.oneOfSetter($oneOfFields)
+                });
+
+                /**
+                 * Creates a new UploadResponse instance using the specified properties.
+                 * @function create
+                 * @memberof driftwatch.ingest.v1.UploadResponse
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadResponse.$Properties=} [properties] Properties to set
+                 * @returns {driftwatch.ingest.v1.UploadResponse} UploadResponse instance
+                 * @type {{
+                 *   (properties: driftwatch.ingest.v1.UploadResponse.$Shape): driftwatch.ingest.v1.UploadResponse & driftwatch.ingest.v1.UploadResponse.$Shape;
+                 *   (properties?: driftwatch.ingest.v1.UploadResponse.$Properties): driftwatch.ingest.v1.UploadResponse;
+                 * }}
+                 */
+                UploadResponse.create = function(properties) {
+                    return new UploadResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified UploadResponse message. Does not implicitly {@link driftwatch.ingest.v1.UploadResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof driftwatch.ingest.v1.UploadResponse
+                 * @static
+                 * @param {driftwatch.ingest.v1.UploadResponse.$Properties} message UploadResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                UploadResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.progress != null && $Object.hasOwnProperty.call(message, "progress"))
+                        $root.driftwatch.ingest.v1.UploadProgress.encode(message.progress, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                    if (message.stored != null && $Object.hasOwnProperty.call(message, "stored"))
+                        $root.driftwatch.ingest.v1.UploadStored.encode(message.stored, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an UploadResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof driftwatch.ingest.v1.UploadResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {driftwatch.ingest.v1.UploadResponse & driftwatch.ingest.v1.UploadResponse.$Shape} UploadResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                UploadResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.driftwatch.ingest.v1.UploadResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                message.progress = $root.driftwatch.ingest.v1.UploadProgress.decode(reader, reader.size(), $undefined, _depth + 1, message.progress);
+                                message.body = "progress";
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                message.stored = $root.driftwatch.ingest.v1.UploadStored.decode(reader, reader.size(), $undefined, _depth + 1, message.stored);
+                                message.body = "stored";
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return UploadResponse;
+            })();
+
+            v1.HeartbeatRequest = (function() {
+
+                /**
+                 * Properties of a HeartbeatRequest.
+                 * @typedef {Object} driftwatch.ingest.v1.HeartbeatRequest.$Properties
+                 * @property {string|null} [siteId] HeartbeatRequest siteId
+                 * @property {number|null} [agentTime] HeartbeatRequest agentTime
+                 * @property {number|null} [lastRttMs] HeartbeatRequest lastRttMs
+                 * @property {number|null} [backlogBlocks] HeartbeatRequest backlogBlocks
+                 * @property {number|null} [backlogBytes] HeartbeatRequest backlogBytes
+                 * @property {number|null} [oldestUnshippedTime] HeartbeatRequest oldestUnshippedTime
+                 * @property {number|null} [lastRoundTime] HeartbeatRequest lastRoundTime
+                 * @property {string|null} [lastErrorCode] HeartbeatRequest lastErrorCode
+                 * @property {string|null} [lastErrorMessage] HeartbeatRequest lastErrorMessage
+                 * @property {number|null} [agentStartTime] HeartbeatRequest agentStartTime
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a HeartbeatRequest.
+                 * @memberof driftwatch.ingest.v1
+                 * @interface IHeartbeatRequest
+                 * @augments driftwatch.ingest.v1.HeartbeatRequest.$Properties
+                 * @deprecated Use driftwatch.ingest.v1.HeartbeatRequest.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a HeartbeatRequest.
+                 * @typedef {driftwatch.ingest.v1.HeartbeatRequest.$Properties} driftwatch.ingest.v1.HeartbeatRequest.$Shape
+                 */
+
+                /**
+                 * Constructs a new HeartbeatRequest.
+                 * @memberof driftwatch.ingest.v1
+                 * @classdesc Represents a HeartbeatRequest.
+                 * @constructor
+                 * @param {driftwatch.ingest.v1.HeartbeatRequest.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const HeartbeatRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * HeartbeatRequest siteId.
+                 * @member {string} siteId
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @instance
+                 */
+                HeartbeatRequest.prototype.siteId = "";
+
+                /**
+                 * HeartbeatRequest agentTime.
+                 * @member {number} agentTime
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @instance
+                 */
+                HeartbeatRequest.prototype.agentTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * HeartbeatRequest lastRttMs.
+                 * @member {number} lastRttMs
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @instance
+                 */
+                HeartbeatRequest.prototype.lastRttMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * HeartbeatRequest backlogBlocks.
+                 * @member {number} backlogBlocks
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @instance
+                 */
+                HeartbeatRequest.prototype.backlogBlocks = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * HeartbeatRequest backlogBytes.
+                 * @member {number} backlogBytes
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @instance
+                 */
+                HeartbeatRequest.prototype.backlogBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * HeartbeatRequest oldestUnshippedTime.
+                 * @member {number} oldestUnshippedTime
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @instance
+                 */
+                HeartbeatRequest.prototype.oldestUnshippedTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * HeartbeatRequest lastRoundTime.
+                 * @member {number} lastRoundTime
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @instance
+                 */
+                HeartbeatRequest.prototype.lastRoundTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * HeartbeatRequest lastErrorCode.
+                 * @member {string} lastErrorCode
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @instance
+                 */
+                HeartbeatRequest.prototype.lastErrorCode = "";
+
+                /**
+                 * HeartbeatRequest lastErrorMessage.
+                 * @member {string} lastErrorMessage
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @instance
+                 */
+                HeartbeatRequest.prototype.lastErrorMessage = "";
+
+                /**
+                 * HeartbeatRequest agentStartTime.
+                 * @member {number} agentStartTime
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @instance
+                 */
+                HeartbeatRequest.prototype.agentStartTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * Creates a new HeartbeatRequest instance using the specified properties.
+                 * @function create
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @static
+                 * @param {driftwatch.ingest.v1.HeartbeatRequest.$Properties=} [properties] Properties to set
+                 * @returns {driftwatch.ingest.v1.HeartbeatRequest} HeartbeatRequest instance
+                 * @type {{
+                 *   (properties: driftwatch.ingest.v1.HeartbeatRequest.$Shape): driftwatch.ingest.v1.HeartbeatRequest & driftwatch.ingest.v1.HeartbeatRequest.$Shape;
+                 *   (properties?: driftwatch.ingest.v1.HeartbeatRequest.$Properties): driftwatch.ingest.v1.HeartbeatRequest;
+                 * }}
+                 */
+                HeartbeatRequest.create = function(properties) {
+                    return new HeartbeatRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified HeartbeatRequest message. Does not implicitly {@link driftwatch.ingest.v1.HeartbeatRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @static
+                 * @param {driftwatch.ingest.v1.HeartbeatRequest.$Properties} message HeartbeatRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                HeartbeatRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.siteId != null && $Object.hasOwnProperty.call(message, "siteId") && message.siteId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.siteId);
+                    if (message.agentTime != null && $Object.hasOwnProperty.call(message, "agentTime") && (typeof message.agentTime === "object" ? message.agentTime.low || message.agentTime.high : message.agentTime !== 0))
+                        writer.uint32(/* id 2, wireType 0 =*/16).int64(message.agentTime);
+                    if (message.lastRttMs != null && $Object.hasOwnProperty.call(message, "lastRttMs") && (typeof message.lastRttMs === "object" ? message.lastRttMs.low || message.lastRttMs.high : message.lastRttMs !== 0))
+                        writer.uint32(/* id 3, wireType 0 =*/24).int64(message.lastRttMs);
+                    if (message.backlogBlocks != null && $Object.hasOwnProperty.call(message, "backlogBlocks") && (typeof message.backlogBlocks === "object" ? message.backlogBlocks.low || message.backlogBlocks.high : message.backlogBlocks !== 0))
+                        writer.uint32(/* id 4, wireType 0 =*/32).int64(message.backlogBlocks);
+                    if (message.backlogBytes != null && $Object.hasOwnProperty.call(message, "backlogBytes") && (typeof message.backlogBytes === "object" ? message.backlogBytes.low || message.backlogBytes.high : message.backlogBytes !== 0))
+                        writer.uint32(/* id 5, wireType 0 =*/40).int64(message.backlogBytes);
+                    if (message.oldestUnshippedTime != null && $Object.hasOwnProperty.call(message, "oldestUnshippedTime") && (typeof message.oldestUnshippedTime === "object" ? message.oldestUnshippedTime.low || message.oldestUnshippedTime.high : message.oldestUnshippedTime !== 0))
+                        writer.uint32(/* id 6, wireType 0 =*/48).int64(message.oldestUnshippedTime);
+                    if (message.lastRoundTime != null && $Object.hasOwnProperty.call(message, "lastRoundTime") && (typeof message.lastRoundTime === "object" ? message.lastRoundTime.low || message.lastRoundTime.high : message.lastRoundTime !== 0))
+                        writer.uint32(/* id 7, wireType 0 =*/56).int64(message.lastRoundTime);
+                    if (message.lastErrorCode != null && $Object.hasOwnProperty.call(message, "lastErrorCode") && message.lastErrorCode !== "")
+                        writer.uint32(/* id 8, wireType 2 =*/66).string(message.lastErrorCode);
+                    if (message.lastErrorMessage != null && $Object.hasOwnProperty.call(message, "lastErrorMessage") && message.lastErrorMessage !== "")
+                        writer.uint32(/* id 9, wireType 2 =*/74).string(message.lastErrorMessage);
+                    if (message.agentStartTime != null && $Object.hasOwnProperty.call(message, "agentStartTime") && (typeof message.agentStartTime === "object" ? message.agentStartTime.low || message.agentStartTime.high : message.agentStartTime !== 0))
+                        writer.uint32(/* id 10, wireType 0 =*/80).int64(message.agentStartTime);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a HeartbeatRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof driftwatch.ingest.v1.HeartbeatRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {driftwatch.ingest.v1.HeartbeatRequest & driftwatch.ingest.v1.HeartbeatRequest.$Shape} HeartbeatRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                HeartbeatRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.driftwatch.ingest.v1.HeartbeatRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.siteId = value;
+                                else
+                                    delete message.siteId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.agentTime = value;
+                                else
+                                    delete message.agentTime;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.lastRttMs = value;
+                                else
+                                    delete message.lastRttMs;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.backlogBlocks = value;
+                                else
+                                    delete message.backlogBlocks;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.backlogBytes = value;
+                                else
+                                    delete message.backlogBytes;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.oldestUnshippedTime = value;
+                                else
+                                    delete message.oldestUnshippedTime;
+                                continue;
+                            }
+                        case 7: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.lastRoundTime = value;
+                                else
+                                    delete message.lastRoundTime;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.lastErrorCode = value;
+                                else
+                                    delete message.lastErrorCode;
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.lastErrorMessage = value;
+                                else
+                                    delete message.lastErrorMessage;
+                                continue;
+                            }
+                        case 10: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.agentStartTime = value;
+                                else
+                                    delete message.agentStartTime;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return HeartbeatRequest;
+            })();
+
+            v1.HeartbeatResponse = (function() {
+
+                /**
+                 * Properties of a HeartbeatResponse.
+                 * @typedef {Object} driftwatch.ingest.v1.HeartbeatResponse.$Properties
+                 * @property {number|null} [serverTime] HeartbeatResponse serverTime
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a HeartbeatResponse.
+                 * @memberof driftwatch.ingest.v1
+                 * @interface IHeartbeatResponse
+                 * @augments driftwatch.ingest.v1.HeartbeatResponse.$Properties
+                 * @deprecated Use driftwatch.ingest.v1.HeartbeatResponse.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a HeartbeatResponse.
+                 * @typedef {driftwatch.ingest.v1.HeartbeatResponse.$Properties} driftwatch.ingest.v1.HeartbeatResponse.$Shape
+                 */
+
+                /**
+                 * Constructs a new HeartbeatResponse.
+                 * @memberof driftwatch.ingest.v1
+                 * @classdesc Represents a HeartbeatResponse.
+                 * @constructor
+                 * @param {driftwatch.ingest.v1.HeartbeatResponse.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const HeartbeatResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * HeartbeatResponse serverTime.
+                 * @member {number} serverTime
+                 * @memberof driftwatch.ingest.v1.HeartbeatResponse
+                 * @instance
+                 */
+                HeartbeatResponse.prototype.serverTime = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * Creates a new HeartbeatResponse instance using the specified properties.
+                 * @function create
+                 * @memberof driftwatch.ingest.v1.HeartbeatResponse
+                 * @static
+                 * @param {driftwatch.ingest.v1.HeartbeatResponse.$Properties=} [properties] Properties to set
+                 * @returns {driftwatch.ingest.v1.HeartbeatResponse} HeartbeatResponse instance
+                 * @type {{
+                 *   (properties: driftwatch.ingest.v1.HeartbeatResponse.$Shape): driftwatch.ingest.v1.HeartbeatResponse & driftwatch.ingest.v1.HeartbeatResponse.$Shape;
+                 *   (properties?: driftwatch.ingest.v1.HeartbeatResponse.$Properties): driftwatch.ingest.v1.HeartbeatResponse;
+                 * }}
+                 */
+                HeartbeatResponse.create = function(properties) {
+                    return new HeartbeatResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified HeartbeatResponse message. Does not implicitly {@link driftwatch.ingest.v1.HeartbeatResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof driftwatch.ingest.v1.HeartbeatResponse
+                 * @static
+                 * @param {driftwatch.ingest.v1.HeartbeatResponse.$Properties} message HeartbeatResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                HeartbeatResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.serverTime != null && $Object.hasOwnProperty.call(message, "serverTime") && (typeof message.serverTime === "object" ? message.serverTime.low || message.serverTime.high : message.serverTime !== 0))
+                        writer.uint32(/* id 1, wireType 0 =*/8).int64(message.serverTime);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a HeartbeatResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof driftwatch.ingest.v1.HeartbeatResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {driftwatch.ingest.v1.HeartbeatResponse & driftwatch.ingest.v1.HeartbeatResponse.$Shape} HeartbeatResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                HeartbeatResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.driftwatch.ingest.v1.HeartbeatResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.serverTime = value;
+                                else
+                                    delete message.serverTime;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return HeartbeatResponse;
             })();
 
             return v1;
