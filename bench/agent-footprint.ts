@@ -14,6 +14,10 @@
 // - `source`: the peer, measured the same way: the same source called for the same rounds with
 //   nothing else — what producing the samples costs, so that the agent's own share is the
 //   difference.
+// The agent runs twice: with Node's defaults, and with the deployment settings docs/agent.md
+// recommends (MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072, --max-semi-space-size=1), which change the environment, not
+// the code. DW_FOOTPRINT_TRACE=1 makes a child print its memory (RSS, V8 spaces) and the longest
+// event-loop delay at every round on stderr.
 //
 // CPU is process.cpuUsage() (getrusage: every thread of the process, LevelDB's included) over the
 // whole run divided by the rounds; "% of one core" is that per 15 s. RSS is read at every round
@@ -21,11 +25,12 @@
 // perf_hooks.monitorEventLoopDelay at 10 ms resolution over the run: with rounds back to back
 // the loop is never idle, so it shows the longest synchronous stretches a round holds the loop.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createAgent, createAgentMetrics, nextSlot, parseAgentConfig } from '../collector/agent/index.js';
@@ -124,7 +129,10 @@ interface ChildResult {
   readonly wallMs: number;
   /** RSS at the first collect: modules loaded, store open, nothing sampled yet. */
   readonly rssStart: number;
+  /** The highest RSS read at a round. */
   readonly rssPeak: number;
+  /** The kernel's high-water mark of RSS over the whole run (VmHWM), synchronous stretches included. */
+  readonly rssHighWater: number;
   readonly rssSteady: number;
   readonly heapUsedPeak: number;
   readonly loopP50Ms: number;
@@ -133,6 +141,16 @@ interface ChildResult {
   readonly blocksSealed: number;
   /** Bytes of the store's directory after the run (LevelDB files). */
   readonly diskBytes: number;
+}
+
+/** VmHWM from /proc/self/status: the peak RSS the kernel saw, in bytes (0 where there is no /proc). */
+async function highWaterRss(): Promise<number> {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(await readFile('/proc/self/status', 'utf8'));
+    return m === null ? 0 : Number(m[1]) * 1024;
+  } catch {
+    return 0;
+  }
 }
 
 async function measure(mode: Mode): Promise<ChildResult> {
@@ -146,11 +164,19 @@ async function measure(mode: Mode): Promise<ChildResult> {
     const c = process.cpuUsage();
     cpuAt.push((c.user + c.system) / 1000);
     const m = process.memoryUsage();
+    if (process.env.DW_FOOTPRINT_TRACE === '1') {
+      process.stderr.write(`${rss.length} loopMax=${(traceLoop.max / 1e6).toFixed(0)}ms `);
+      traceLoop.reset();
+      const spaces = getHeapSpaceStatistics().map((x) => `${x.space_name.replace('_space', '')}=${(x.space_size / MiB).toFixed(1)}/${(x.space_used_size / MiB).toFixed(1)}`).join(' ');
+      process.stderr.write(`${rss.length} rss=${(m.rss / MiB).toFixed(1)} heapTotal=${(m.heapTotal / MiB).toFixed(1)} heapUsed=${(m.heapUsed / MiB).toFixed(1)} external=${(m.external / MiB).toFixed(1)} ${spaces}\n`);
+    }
     rss.push(m.rss);
     heapUsedPeak = Math.max(heapUsedPeak, m.heapUsed);
   };
   const source = syntheticSource(SEED, sampleMemory);
   const loop = monitorEventLoopDelay({ resolution: 10 });
+  const traceLoop = monitorEventLoopDelay({ resolution: 10 });
+  if (process.env.DW_FOOTPRINT_TRACE === '1') traceLoop.enable();
   let blocksSealed = 0;
   const dir = await mkdtemp(join(tmpdir(), 'dw-footprint-'));
   try {
@@ -203,7 +229,7 @@ async function measure(mode: Mode): Promise<ChildResult> {
     return {
       mode, rounds, samples, wallMs,
       cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, cpuSteadyMsPerRound: (cpuEnd - cpuAt[half]!) / (rounds - half),
-      rssStart: rss[0]!, rssPeak: Math.max(...rss), rssSteady: quantile(steady, 0.5), heapUsedPeak,
+      rssStart: rss[0]!, rssPeak: Math.max(...rss), rssHighWater: await highWaterRss(), rssSteady: quantile(steady, 0.5), heapUsedPeak,
       loopP50Ms: loop.percentile(50) / 1e6, loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6,
       blocksSealed, diskBytes: await diskUsage(dir),
     };
@@ -212,16 +238,31 @@ async function measure(mode: Mode): Promise<ChildResult> {
   }
 }
 
-/**
- * V8 flags for a small heap: what the agent's live data needs in the steady state. Not a
- * deployment setting: the store's 6 h compaction of unshipped blocks runs out of a 128 MiB heap
- * (DW_FOOTPRINT_ROUNDS=5800 shows it).
- */
-const SMALL_HEAP_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=128'];
+/** How a child process is started: node flags and environment variables. */
+interface ChildSetup {
+  readonly flags: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
 
-function runChild(mode: Mode, nodeFlags: readonly string[] = []): Promise<ChildResult> {
+/** Node as it comes. */
+const DEFAULTS: ChildSetup = { flags: [], env: {} };
+
+/**
+ * The deployment settings docs/agent.md recommends for a small box: glibc limited to two malloc
+ * arenas (LevelDB's, libuv's and V8's threads otherwise each keep an arena of their own) and
+ * allocations of 128 KiB and more always mmap'd (given back when freed, where glibc would
+ * otherwise raise that threshold after Brotli's buffers and keep them in its heap), and V8's
+ * young generation kept at 1 MiB semi-spaces. Environment, not code: the same agent.
+ */
+const DEPLOYMENT: ChildSetup = { flags: ['--max-semi-space-size=1'], env: { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' } };
+
+function describeSetup(setup: ChildSetup): string {
+  return [...Object.entries(setup.env).map(([k, v]) => `${k}=${v}`), 'node', ...setup.flags].join(' ');
+}
+
+function runChild(mode: Mode, setup: ChildSetup = DEFAULTS): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, fileURLToPath(import.meta.url), '--child', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...setup.flags, fileURLToPath(import.meta.url), '--child', mode], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...setup.env } });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
     child.on('error', reject);
@@ -238,7 +279,8 @@ const percentOfCore = (r: ChildResult): number => (r.cpuSteadyMsPerRound / INTER
 function agentFigures(r: ChildResult, prefix: string, label: string, loopLabel: string): Figure[] {
   return [
     { key: `${prefix}RssStartMiB`, label: `${label}: RSS at start (modules loaded, store open)`, value: r.rssStart / MiB, unit: 'MiB', digits: 1 },
-    { key: `${prefix}RssPeakMiB`, label: `${label}: RSS, peak`, value: r.rssPeak / MiB, unit: 'MiB', goal: { op: '<=', value: 96 }, digits: 1 },
+    { key: `${prefix}RssPeakMiB`, label: `${label}: RSS, peak at a round`, value: r.rssPeak / MiB, unit: 'MiB', goal: { op: '<=', value: 96 }, digits: 1 },
+    { key: `${prefix}RssHighWaterMiB`, label: `${label}: RSS, high-water mark (VmHWM)`, value: r.rssHighWater / MiB, unit: 'MiB', digits: 1 },
     { key: `${prefix}RssSteadyMiB`, label: `${label}: RSS, steady (median, second half)`, value: r.rssSteady / MiB, unit: 'MiB', goal: { op: '<=', value: 96 }, digits: 1 },
     { key: `${prefix}HeapUsedPeakMiB`, label: `${label}: V8 heap used, peak`, value: r.heapUsedPeak / MiB, unit: 'MiB', digits: 1 },
     { key: `${prefix}CpuMsPerRound`, label: `${label}: CPU per round, whole run with start-up`, value: cpuPerRound(r), unit: 'ms', digits: 1 },
@@ -259,33 +301,35 @@ function realtimeRounds(): number {
   return n;
 }
 
-/** The case: the agent (default V8 heap, and a small heap), its peer and, when asked, a real-time run; each in a child process. */
+/** The case: the agent (Node's defaults, and the recommended deployment settings), its peer and, when asked, a real-time run; each in a child process. */
 export function agentFootprintCase(): BenchCase {
   return {
     name: 'agent-footprint/series=10000/interval=15s',
     async run(options: RunOptions): Promise<CaseResult> {
       options.log(`agent-footprint: ${roundsToRun()} rounds of ${STRING_SERIES + FLOAT_SERIES} series back to back, agent in a child process (default V8 heap)`);
       const agent = await runChild('agent');
-      options.log(`agent-footprint: the same with ${SMALL_HEAP_FLAGS.join(' ')}`);
-      const small = await runChild('agent', SMALL_HEAP_FLAGS);
+      options.log(`agent-footprint: the same with the deployment settings: ${describeSetup(DEPLOYMENT)}`);
+      const deploy = await runChild('agent', DEPLOYMENT);
       options.log('agent-footprint: the peer (the source alone) in a child process');
       const peer = await runChild('source');
       const realtime = realtimeRounds();
-      let real: { agent: ChildResult; small: ChildResult; peer: ChildResult } | undefined;
+      let real: { agent: ChildResult; deploy: ChildResult; peer: ChildResult } | undefined;
       if (realtime > 0) {
-        options.log(`agent-footprint: ${realtime} rounds in real time at 15 s (${((realtime * INTERVAL_MS) / 60_000).toFixed(1)} min): the agent with the default heap, with a small heap, and the peer, side by side`);
-        const [a, b, c] = await Promise.all([runChild('agent-realtime'), runChild('agent-realtime', SMALL_HEAP_FLAGS), runChild('source-realtime')]);
-        real = { agent: a, small: b, peer: c };
+        options.log(`agent-footprint: ${realtime} rounds in real time at 15 s (${((realtime * INTERVAL_MS) / 60_000).toFixed(1)} min): the agent with Node's defaults, with the deployment settings, and the peer, side by side`);
+        const [a, b, c] = await Promise.all([runChild('agent-realtime'), runChild('agent-realtime', DEPLOYMENT), runChild('source-realtime')]);
+        real = { agent: a, deploy: b, peer: c };
       }
       const figures: Figure[] = [
         ...agentFigures(agent, 'agent', 'agent', 'back to back'),
-        ...agentFigures(small, 'smallHeap', 'agent, small heap', 'back to back'),
+        ...agentFigures(deploy, 'deployment', 'agent, deployment settings', 'back to back'),
         ...(real === undefined ? [] : <Figure[]>[
           ...agentFigures(real.agent, 'realtime', 'real time', 'at the 15 s cadence'),
-          ...agentFigures(real.small, 'realtimeSmallHeap', 'real time, small heap', 'at the 15 s cadence'),
+          ...agentFigures(real.deploy, 'realtimeDeployment', 'real time, deployment settings', 'at the 15 s cadence'),
+          { key: 'realtimePeerRssSteadyMiB', label: 'real time, peer (the source alone): RSS, steady', value: real.peer.rssSteady / MiB, unit: 'MiB', digits: 1 },
+          { key: 'realtimeAgentOwnRssMiB', label: 'real time: the agent\'s own RSS, steady (agent − peer)', value: (real.agent.rssSteady - real.peer.rssSteady) / MiB, unit: 'MiB', digits: 1 },
           { key: 'realtimePeerCpuMsPerRound', label: 'real time, peer (the source alone): CPU per round, steady', value: real.peer.cpuSteadyMsPerRound, unit: 'ms', digits: 1 },
           { key: 'realtimeAgentOwnCpuPercentOfCore', label: 'real time: the agent\'s own CPU (agent − peer)', value: percentOfCore(real.agent) - percentOfCore(real.peer), unit: '% of a core', goal: { op: '<=', value: 1 }, digits: 3 },
-          { key: 'realtimeSmallHeapOwnCpuPercentOfCore', label: 'real time, small heap: the agent\'s own CPU (agent − peer)', value: percentOfCore(real.small) - percentOfCore(real.peer), unit: '% of a core', goal: { op: '<=', value: 1 }, digits: 3 },
+          { key: 'realtimeDeploymentOwnCpuPercentOfCore', label: 'real time, deployment settings: the agent\'s own CPU (agent − peer)', value: percentOfCore(real.deploy) - percentOfCore(real.peer), unit: '% of a core', goal: { op: '<=', value: 1 }, digits: 3 },
         ]),
         { key: 'wallMsPerRound', label: 'agent: wall time per round, back to back', value: agent.wallMs / agent.rounds, unit: 'ms', digits: 1 },
         { key: 'peerCpuMsPerRound', label: 'peer (the source alone): CPU per round, steady', value: peer.cpuSteadyMsPerRound, unit: 'ms', digits: 1 },
@@ -297,7 +341,7 @@ export function agentFootprintCase(): BenchCase {
         figures,
         notes: [
           `${agent.rounds} rounds back to back on a fast-forwarded clock (${(agent.rounds * INTERVAL_MS) / 3_600_000} h simulated), ${agent.samples.toLocaleString('en-US')} samples, ${agent.blocksSealed} blocks sealed, ${agent.diskBytes.toLocaleString('en-US')} bytes of store on disk at the end`,
-          `CPU split (default heap): user ${(agent.cpuUserMs / agent.rounds).toFixed(1)} ms, system ${(agent.cpuSystemMs / agent.rounds).toFixed(1)} ms per round; small heap (${SMALL_HEAP_FLAGS.join(' ')}): ${cpuPerRound(small).toFixed(1)} ms`,
+          `CPU split (default heap): user ${(agent.cpuUserMs / agent.rounds).toFixed(1)} ms, system ${(agent.cpuSystemMs / agent.rounds).toFixed(1)} ms per round; deployment settings (${describeSetup(DEPLOYMENT)}): ${cpuPerRound(deploy).toFixed(1)} ms`,
           'back to back, the event loop is never idle: its delay is the longest synchronous stretches of a round (append, seal, compaction, GC), a worst case;',
           real === undefined
             ? 'at the real cadence it is idle 99% of the time; DW_FOOTPRINT_REALTIME=<rounds> adds a run at the real 15 s cadence on the system clock'
@@ -306,7 +350,7 @@ export function agentFootprintCase(): BenchCase {
         ],
         context: {
           seed: SEED, rounds: agent.rounds, stringSeries: STRING_SERIES, floatSeries: FLOAT_SERIES, intervalMs: INTERVAL_MS,
-          blocksSealed: agent.blocksSealed, samples: agent.samples, smallHeapFlags: SMALL_HEAP_FLAGS.join(' '), realtimeRounds: real?.agent.rounds ?? 0,
+          blocksSealed: agent.blocksSealed, samples: agent.samples, deploymentSettings: describeSetup(DEPLOYMENT), realtimeRounds: real?.agent.rounds ?? 0,
         },
       };
     },

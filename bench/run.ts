@@ -4,7 +4,9 @@
 // same process, on the same data).
 import { agentFootprintCase } from './agent-footprint.js';
 import { blockCodecCase } from './block-codec.js';
+import { ingestThroughputCases } from './ingest-throughput.js';
 import { formatJson, formatTable, type BenchCase, type CaseResult } from './report.js';
+import { shippingOutageCase } from './shipping-outage.js';
 import { storeAppendCases } from './store-append.js';
 
 interface Args {
@@ -35,7 +37,7 @@ function parseArgs(argv: string[]): Args {
 
 /** Every case, in the order they run. */
 function allCases(): BenchCase[] {
-  return [blockCodecCase(24), blockCodecCase(1), ...storeAppendCases(), agentFootprintCase()];
+  return [blockCodecCase(24), blockCodecCase(1), ...storeAppendCases(), agentFootprintCase(), ...ingestThroughputCases(), shippingOutageCase()];
 }
 
 async function main(): Promise<number> {

@@ -1,4 +1,7 @@
 // The driftwatch command: dispatches to a subcommand. Only cmd/ reads argv and env.
-import { runCli } from './cli.js';
+import { registerCommand, runCli } from './cli.js';
+
+registerCommand('aggregator', async () => (await import('./aggregator.js')).aggregatorCommand);
+registerCommand('aggregator credentials', async () => (await import('./aggregator-credentials.js')).credentialsCommand);
 
 process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests run for real: snmpd (net-snmp's agent, for the SNMP
-# source) and prometheus-node-exporter (for the Prometheus source), from Debian's packages.
+# source), prometheus-node-exporter (for the Prometheus source) and openssl (the aggregator tests
+# make their TLS certificates with it), from Debian's packages.
 # Does nothing when they are already there. Services are not started: the tests start their own
 # instances on loopback ports.
 set -euo pipefail
@@ -8,6 +9,7 @@ set -euo pipefail
 need=()
 command -v snmpd >/dev/null 2>&1 || [ -x /usr/sbin/snmpd ] || need+=(snmpd)
 command -v prometheus-node-exporter >/dev/null 2>&1 || [ -x /usr/bin/prometheus-node-exporter ] || need+=(prometheus-node-exporter)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -62,7 +62,8 @@ export interface Agent {
   run(options?: AgentRunOptions): Promise<AgentSummary>;
   /**
    * Asks the loop to stop: the round in flight (if any) is finished and appended with the
-   * agent_stop event; a wait for the next round ends at once. `hard` also aborts the
+   * agent_stop event; a wait for the next round ends at once, and agent_stop is stored without a
+   * round (EdgeStore.appendEvents) before the flush. `hard` also aborts the
    * collections still running. Safe to call at any time, more than once.
    */
   stop(detail: string, options?: { hard?: boolean }): void;
@@ -195,15 +196,12 @@ class EdgeAgent implements Agent {
     } catch (err) {
       this.#state = 'stopping';
       logger.error({ code: isDriftwatchError(err) ? err.code : undefined, err: errorMessage(err) }, 'agent loop failed, stopping');
+      if (!isDriftwatchError(err, StoreErrorCode.Closed)) await this.#storeLeftEvents(store, 'error', errorMessage(err));
       await this.#shutdown(store);
       throw err;
     }
     this.#state = 'stopping';
-    if (!this.#stopRecorded || this.#pending.length > 0) {
-      // The store takes events with a round; a stop between rounds has none to ride on.
-      logger.warn({ events: [...this.#pending.map((e) => e.kind), ...(this.#stopRecorded ? [] : ['agent_stop'])] },
-        'events after the last round are not stored: no round in flight to carry them');
-    }
+    await this.#storeLeftEvents(store, stopReason, stopReason === 'rounds_done' ? `${this.#summary.rounds} rounds done` : (this.#stopDetail ?? 'asked to stop'));
     await this.#shutdown(store);
     logger.info({ rounds: this.#summary.rounds, roundsMissed: this.#summary.roundsMissed, reason: stopReason, detail: this.#stopDetail }, 'agent stopped');
     return { ...this.#summary, stopReason };
@@ -287,6 +285,26 @@ class EdgeAgent implements Agent {
     this.#pending.push(agentGapEvent(clock.now(), firstMissed, lastMissed, missed, config.interval));
     logger.warn({ missed, firstMissed: new Date(firstMissed).toISOString(), lastMissed: new Date(lastMissed).toISOString() },
       'rounds missed (process suspended or stalled), recorded as a gap; resuming at the next aligned round');
+  }
+
+  /**
+   * Stores, without a round, the events no round carried: agent_stop when the stop came between
+   * rounds (the usual case: the loop was waiting), and gaps or append failures recorded since the
+   * last round. One synced batch; the flush that follows seals them into the last block.
+   */
+  async #storeLeftEvents(store: EdgeStore, reason: StopReason, detail: string): Promise<void> {
+    const { clock, version, logger } = this.#o;
+    const events = [...this.#pending];
+    if (!this.#stopRecorded) events.push(agentStopEvent(clock.now(), version, reason, detail, this.#summary.rounds));
+    if (events.length === 0) return;
+    try {
+      await store.appendEvents(events);
+      this.#pending = [];
+      this.#stopRecorded = true;
+    } catch (err) {
+      logger.warn({ events: events.map((e) => e.kind), code: isDriftwatchError(err) ? err.code : undefined, err: errorMessage(err) },
+        'events after the last round could not be stored, stopping without them');
+    }
   }
 
   async #shutdown(store: EdgeStore): Promise<void> {

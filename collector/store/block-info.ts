@@ -23,6 +23,11 @@ export interface BlockInfo {
   readonly numRounds: number;
   readonly numSeries: number;
   readonly numSamples: number;
+  /**
+   * Of numSamples, those of float series (what compaction's memory goes by: 8 bytes each while
+   * merging). Absent in infos written before it was kept: then numSamples counts.
+   */
+  readonly numFloatSamples?: number;
   readonly numEvents: number;
   /** Ids of every block this one holds, transitively (empty for a sealed block). */
   readonly replaces: readonly string[];
@@ -60,6 +65,11 @@ export function decodeBlockInfo(bytes: Uint8Array): BlockInfo | undefined {
 export function roundRange(data: BlockData): { firstRoundT?: number; lastRoundT?: number } {
   const n = data.rounds.length;
   return n === 0 ? {} : { firstRoundT: data.rounds[0]!, lastRoundT: data.rounds[n - 1]! };
+}
+
+/** The float samples of a block as compaction counts them: numFloatSamples, else every sample. */
+export function floatSamples(b: BlockInfo): number {
+  return typeof b.numFloatSamples === 'number' ? b.numFloatSamples : b.numSamples;
 }
 
 /** The range compaction and alignment go by: the rounds, or the header range without rounds. */

@@ -1,12 +1,16 @@
 // Compaction: consecutive unshipped blocks inside an aligned window that is entirely in the past
 // are merged into one block, swapped in for them in one synced batch. Larger windows are tried
 // first, so a backlog days old is merged once into day blocks, not re-encoded at every size.
+// Memory is bounded: inputs are decoded and folded in one at a time (BlockMerger), and a merged
+// block holds at most compactionMaxFloatSamples float samples.
 import { newUlid, parseUlid, ulidToString } from '../../common/ulid.js';
 import type { BlockData } from '../../proto/index.js';
-import { BlockFormatError, decodeBlockHeader, encodeBlock, mergeBlockData } from '../../proto/index.js';
-import { encodeBlockInfo, roundRange, roundSpan, type BlockInfo } from './block-info.js';
+import { BlockFormatError, decodeBlockHeader, encodeBlock } from '../../proto/index.js';
+import { encodeBlockInfo, floatSamples, roundRange, roundSpan, type BlockInfo } from './block-info.js';
+import { BlockMerger } from './block-merger.js';
 import { addBlock, metaOp, nextMeta, removeBlock, warn, writeBatch, type BatchOp, type StoreContext } from './context.js';
 import { blockInfoKey, blockKey } from './keys.js';
+import { yieldToLoop } from './serial-queue.js';
 import { readVerifiedBlock } from './verify.js';
 
 /** One merge the planner chose: blocks in time order, all inside one window. */
@@ -20,7 +24,9 @@ export interface CompactionRun {
  * The merges to do now. A window qualifies once it ends at or before `now` and before the
  * head's first round. Blocks belong to the window their first round falls in and are taken in
  * round-time order; a shipped or pinned block, one whose rounds reach past the window, or rounds
- * overlapping the block before end a run. Runs of two or more blocks are merged. Pure.
+ * overlapping the block before end a run. Runs of two or more blocks are merged. A run holding
+ * more than `maxFloatSamples` float samples (default: no cap) is left to the next smaller window;
+ * in the smallest window it is cut into consecutive runs within the cap. Pure.
  */
 export function planCompaction(input: {
   blocks: readonly BlockInfo[];
@@ -28,10 +34,14 @@ export function planCompaction(input: {
   now: number;
   headFirstT: number | undefined;
   isPinned: (id: string) => boolean;
+  maxFloatSamples?: number;
 }): CompactionRun[] {
+  const cap = input.maxFloatSamples ?? Infinity;
   const runs: CompactionRun[] = [];
   const consumed = new Set<string>();
-  for (const window of [...input.windows].sort((a, b) => b - a)) {
+  const windows = [...input.windows].sort((a, b) => b - a);
+  for (const [w, window] of windows.entries()) {
+    const smallest = w === windows.length - 1;
     const groups = new Map<number, BlockInfo[]>();
     for (const b of input.blocks) {
       if (consumed.has(b.id)) continue;
@@ -48,7 +58,15 @@ export function planCompaction(input: {
       // rounds do not overlap: the merged block is in time order whatever the sequences.
       let run: BlockInfo[] = [];
       const close = (): void => {
-        if (run.length >= 2) runs.push({ window, windowStart: start, blocks: run });
+        if (run.length >= 2) {
+          if (run.reduce((n, b) => n + floatSamples(b), 0) <= cap) {
+            runs.push({ window, windowStart: start, blocks: run });
+          } else if (!smallest) {
+            for (const b of run) consumed.delete(b.id); // too large for one block: left to the smaller windows
+          } else {
+            for (const part of cutAtCap(run, cap)) if (part.length >= 2) runs.push({ window, windowStart: start, blocks: part });
+          }
+        }
         run = [];
       };
       for (const b of group) {
@@ -67,6 +85,25 @@ export function planCompaction(input: {
     }
   }
   return runs.sort((a, b) => a.windowStart - b.windowStart || a.window - b.window);
+}
+
+/** `run` cut into consecutive runs of at most `cap` float samples each (a larger block stands alone). */
+function cutAtCap(run: readonly BlockInfo[], cap: number): BlockInfo[][] {
+  const parts: BlockInfo[][] = [];
+  let part: BlockInfo[] = [];
+  let n = 0;
+  for (const b of run) {
+    const f = floatSamples(b);
+    if (part.length > 0 && n + f > cap) {
+      parts.push(part);
+      part = [];
+      n = 0;
+    }
+    part.push(b);
+    n += f;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
 }
 
 /** The ids a merged block replaces: every input and everything the inputs replaced, in time order. */
@@ -94,28 +131,32 @@ export interface CompactionResult {
   readonly quarantined: number;
 }
 
-async function readInputs(ctx: StoreContext, run: CompactionRun): Promise<BlockData[] | undefined> {
-  const parts: BlockData[] = [];
+/**
+ * Reads, verifies and folds the run's blocks in one at a time, yielding to the event loop between
+ * them; undefined when an input was quarantined (the run waits for the next pass) or the inputs
+ * do not merge.
+ */
+async function mergeInputs(ctx: StoreContext, run: CompactionRun): Promise<BlockData | undefined> {
+  const merger = new BlockMerger({ maxRounds: run.blocks.reduce((n, b) => n + b.numRounds, 0) });
   for (const b of run.blocks) {
     const read = await readVerifiedBlock(ctx, b);
     if (read === undefined) return undefined; // quarantined: the run waits for the next pass
-    parts.push(read.block.data);
+    try {
+      merger.add(read.block.data);
+    } catch (err) {
+      if (!(err instanceof BlockFormatError)) throw err;
+      warn(ctx, { blocks: run.blocks.map((x) => x.id), err: err.message }, 'blocks could not be merged: left as they are');
+      return undefined;
+    }
+    await yieldToLoop();
   }
-  return parts;
+  return merger.build();
 }
 
 async function mergeRun(ctx: StoreContext, run: CompactionRun): Promise<BlockInfo | undefined> {
   const { opts } = ctx;
-  const parts = await readInputs(ctx, run);
-  if (parts === undefined) return undefined;
-  let merged: BlockData;
-  try {
-    merged = mergeBlockData(parts);
-  } catch (err) {
-    if (!(err instanceof BlockFormatError)) throw err;
-    warn(ctx, { blocks: run.blocks.map((b) => b.id), err: err.message }, 'blocks could not be merged: left as they are');
-    return undefined;
-  }
+  const merged = await mergeInputs(ctx, run);
+  if (merged === undefined) return undefined;
   const blockId = newUlid(opts.clock, opts.random);
   const createdAt = opts.clock.now();
   const replaces = replacesOf(run.blocks);
@@ -130,7 +171,8 @@ async function mergeRun(ctx: StoreContext, run: CompactionRun): Promise<BlockInf
   const id = ulidToString(blockId);
   const info: BlockInfo = {
     id, minT: header.minT, maxT: header.maxT, ...roundRange(merged), sequence, level, bytes: bytes.length,
-    numRounds: header.numRounds, numSeries: header.numSeries, numSamples: header.numSamples, numEvents: header.numEvents,
+    numRounds: header.numRounds, numSeries: header.numSeries, numSamples: header.numSamples,
+    numFloatSamples: header.numSamples - header.numStringSamples, numEvents: header.numEvents,
     replaces, createdAt, shipped: false, ...(dropped.length === 0 ? {} : { droppedRangeMinT: Math.min(...dropped) }),
   };
   const meta = nextMeta(ctx, (m) => {
@@ -165,11 +207,13 @@ export async function compactBlocks(ctx: StoreContext): Promise<CompactionResult
     now: ctx.opts.clock.now(),
     headFirstT: ctx.head.firstT,
     isPinned: (id) => (ctx.pins.get(id) ?? 0) > 0,
+    maxFloatSamples: ctx.opts.compactionMaxFloatSamples,
   });
   const created: BlockInfo[] = [];
   let replaced = 0;
   const quarantinedBefore = ctx.meta.counters.blocksQuarantined;
   for (const run of runs) {
+    await yieldToLoop();
     const info = await mergeRun(ctx, run);
     if (info !== undefined) {
       created.push(info);

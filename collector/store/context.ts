@@ -31,6 +31,8 @@ export interface QuarantinedBlock {
 export interface PendingEvent {
   readonly key: string;
   readonly event: BlockEvent;
+  /** Given to appendEvents: keeps its own time in the sealed block (the store's own events are moved into the rounds' range). */
+  readonly appended?: boolean;
 }
 
 /** Everything a store module needs; one per open store, used only inside its serial queue. */

@@ -9,6 +9,8 @@ export const StoreErrorCode = {
   InvalidOptions: 'DW_STORE_INVALID_OPTIONS',
   /** `appendRound` was given a round that cannot be stored; nothing was written. */
   InvalidRound: 'DW_STORE_INVALID_ROUND',
+  /** `appendEvents` was given an event that cannot be stored; nothing was written. */
+  InvalidEvents: 'DW_STORE_INVALID_EVENTS',
   /** The store was used after `close()`. */
   Closed: 'DW_STORE_CLOSED',
   /** Another process (or another open store in this one) holds the directory's lock. */

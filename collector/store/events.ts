@@ -14,15 +14,25 @@ export function droppedEvent(t: number, reason: DropReason, rangeMinT: number, r
   return dataDroppedEvent(t, rangeMinT, rangeMaxT, rounds, reason, message);
 }
 
-/** The op that stores `event` for the next seal, and its pending entry once the op is durable. */
-export function pendingEventOp(ctx: StoreContext, event: BlockEvent): { op: BatchOp; pending: PendingEvent } {
+/**
+ * The op that stores `event` for the next seal, and its pending entry once the op is durable.
+ * `appended`: an event given to appendEvents, stored as `{"appended": event}`, which keeps its
+ * time in the sealed block; the store's own events are stored bare and moved into the rounds' range.
+ */
+export function pendingEventOp(ctx: StoreContext, event: BlockEvent, appended = false): { op: BatchOp; pending: PendingEvent } {
   const key = pendingEventKey(ctx.nextEventSeq++);
-  return { op: { type: 'put', key, value: encodeJsonRecord(event) }, pending: { key, event } };
+  return { op: { type: 'put', key, value: encodeJsonRecord(appended ? { appended: event } : event) }, pending: { key, event, ...(appended ? { appended } : {}) } };
+}
+
+function isEvent(e: unknown): e is BlockEvent {
+  return isObject(e) && typeof e.t === 'number' && typeof e.kind === 'string';
 }
 
 /** Parses a stored pending event; undefined when it is not one. */
-export function decodePendingEvent(bytes: Uint8Array): BlockEvent | undefined {
-  return decodeJsonRecord(bytes, (e): e is BlockEvent => isObject(e) && typeof e.t === 'number' && typeof e.kind === 'string');
+export function decodePendingEvent(bytes: Uint8Array): { event: BlockEvent; appended: boolean } | undefined {
+  const v = decodeJsonRecord(bytes, (x): x is BlockEvent | { appended: BlockEvent } => isEvent(x) || (isObject(x) && isEvent(x.appended)));
+  if (v === undefined) return undefined;
+  return 'appended' in v && isEvent(v.appended) ? { event: v.appended, appended: true } : { event: v as BlockEvent, appended: false };
 }
 
 /** The lowest rangeMinT among data_dropped events, or undefined. */

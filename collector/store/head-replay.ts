@@ -22,9 +22,9 @@ export async function replayHead(ctx: StoreContext): Promise<number> {
   let bad: { t: number; message: string } | undefined;
   for await (const [key, value] of ctx.db.iterator(prefixRange(HEAD_PREFIX))) {
     const t = headRoundTime(key);
-    let result: ReturnType<typeof head.replay>;
+    let result: string | undefined;
     try {
-      result = head.replay(t, decodeHeadDelta(value, (ref) => head.last.get(ref)), key.length + value.length);
+      result = head.replay(t, decodeHeadDelta(value, (ref) => head.previous(ref)), key.length + value.length);
     } catch (err) {
       if (!(err instanceof HeadRecordError)) throw err;
       result = err.message;
@@ -35,5 +35,5 @@ export async function replayHead(ctx: StoreContext): Promise<number> {
     }
   }
   if (bad !== undefined) await quarantineHeadFrom(ctx, bad.t, 'corrupt_head', bad.message);
-  return head.rounds.length;
+  return head.roundCount;
 }

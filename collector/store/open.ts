@@ -16,6 +16,14 @@ import { decodeQuarantined, quarantineBlock } from './quarantine.js';
 import { decodeStoreMeta, newCounters, STORE_FORMAT, type StoreMeta } from './store-meta.js';
 
 /**
+ * LevelDB's memory, smaller than classic-level's defaults (4 MiB write buffer, 8 MiB block cache):
+ * the store writes a few KiB a round (a head's first round and a sealed block some 100 KiB) and
+ * reads each block about once, to ship or compact it, so a large memtable and cache only hold RSS
+ * on a small box; the price is ~15% more bytes written (docs/store.md).
+ */
+const LEVEL_MEMORY = { writeBufferSize: 1024 * 1024, cacheSize: 1024 * 1024 } as const;
+
+/**
  * Opens the LevelDB database in `dir`, mapping a held lock to DW_STORE_LOCKED. With `create`
  * false a missing database is DW_STORE_OPEN_FAILED and nothing is created.
  */
@@ -26,7 +34,7 @@ export async function openDb(dir: string, create = true): Promise<StoreDb> {
   }
   const db = new Level<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' });
   try {
-    await db.open({ createIfMissing: create });
+    await db.open({ createIfMissing: create, ...LEVEL_MEMORY });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'LEVEL_LOCKED') {
@@ -77,9 +85,9 @@ export async function loadIndexes(ctx: StoreContext): Promise<void> {
   for await (const [key, value] of ctx.db.iterator(prefixRange(EVENT_PREFIX))) {
     const seq = parseInt(key.slice(EVENT_PREFIX.length), 16);
     if (seq >= ctx.nextEventSeq) ctx.nextEventSeq = seq + 1;
-    const event = decodePendingEvent(value);
-    if (event === undefined) warn(ctx, { key }, 'unreadable pending event skipped');
-    else ctx.pendingEvents.push({ key, event });
+    const found = decodePendingEvent(value);
+    if (found === undefined) warn(ctx, { key }, 'unreadable pending event skipped');
+    else ctx.pendingEvents.push({ key, event: found.event, ...(found.appended ? { appended: true } : {}) });
   }
   for await (const [key, value] of ctx.db.iterator(prefixRange(QUARANTINE_INFO_PREFIX))) {
     const q = decodeQuarantined(value);
@@ -106,7 +114,7 @@ async function recoverInfo(ctx: StoreContext, id: string): Promise<void> {
     // Whether it was shipped is lost: ship it again (uploads are idempotent).
     const info: BlockInfo = {
       id, minT: h.minT, maxT: h.maxT, ...roundRange(data), sequence: h.sequence, level: h.level, bytes: bytes.length, numRounds: h.numRounds,
-      numSeries: h.numSeries, numSamples: h.numSamples, numEvents: h.numEvents, replaces: h.replaces.map((r) => ulidToString(r)),
+      numSeries: h.numSeries, numSamples: h.numSamples, numFloatSamples: h.numSamples - h.numStringSamples, numEvents: h.numEvents, replaces: h.replaces.map((r) => ulidToString(r)),
       createdAt: h.createdAt, shipped: false,
     };
     await writeBatch(ctx, [{ type: 'put', key: `${BLOCK_INFO_PREFIX}${id}`, value: encodeBlockInfo(info) }]);

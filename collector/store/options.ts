@@ -12,6 +12,11 @@ export const DEFAULT_BLOCK_DURATION = 5 * MINUTE;
 export const DEFAULT_MAX_BLOCK_SPAN = 24 * HOUR;
 /** Default disk budget: 1 GiB. */
 export const DEFAULT_DISK_BUDGET = 1024 * 1024 * 1024;
+/**
+ * Default cap on the float samples of one compacted block: 2 Mi samples, 16 MiB of values while
+ * merging. A day of 200 float series fits in one block; 1,000 float series compact into 6 h blocks.
+ */
+export const DEFAULT_COMPACTION_MAX_FLOAT_SAMPLES = 2 * 1024 * 1024;
 /** The compaction windows tried by default, before filtering by blockDuration and maxBlockSpan. */
 export const DEFAULT_COMPACTION_WINDOWS: readonly number[] = [HOUR, 6 * HOUR, 24 * HOUR];
 
@@ -45,6 +50,12 @@ export interface EdgeStoreOptions {
    * maxBlockSpan, those that fit.
    */
   readonly compactionWindows?: readonly number[];
+  /**
+   * The most float samples one compacted block may hold, which bounds a merge's memory (8 bytes
+   * a float sample; string series cost next to nothing): a window whose run of blocks holds more
+   * is left to the smaller windows, and in the smallest window runs are cut at it. Default 2 Mi.
+   */
+  readonly compactionMaxFloatSamples?: number;
   /** Logical bytes the store may hold (blocks, quarantined blocks, head). Default 1 GiB. */
   readonly diskBudget?: number;
   /** Payload compression of sealed and compacted blocks. Default 'brotli'. */
@@ -62,12 +73,13 @@ export interface ResolvedStoreOptions {
   readonly blockDuration: number;
   readonly maxBlockSpan: number;
   readonly compactionWindows: readonly number[];
+  readonly compactionMaxFloatSamples: number;
   readonly diskBudget: number;
   readonly compression: Compression;
   readonly onWarning: StoreWarning;
 }
 
-const KNOWN = new Set(['dir', 'siteId', 'clock', 'random', 'blockDuration', 'maxBlockSpan', 'compactionWindows', 'diskBudget', 'compression', 'onWarning']);
+const KNOWN = new Set(['dir', 'siteId', 'clock', 'random', 'blockDuration', 'maxBlockSpan', 'compactionWindows', 'compactionMaxFloatSamples', 'diskBudget', 'compression', 'onWarning']);
 
 function isPositiveInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
@@ -113,6 +125,8 @@ export function resolveStoreOptions(input: EdgeStoreOptions): ResolvedStoreOptio
   } else if (isPositiveInteger(blockDuration) && (maxBlockSpan < blockDuration || maxBlockSpan % blockDuration !== 0)) {
     problems.push(`maxBlockSpan: expected a multiple of blockDuration (${blockDuration}), found ${maxBlockSpan}`);
   }
+  const compactionMaxFloatSamples = o.compactionMaxFloatSamples ?? DEFAULT_COMPACTION_MAX_FLOAT_SAMPLES;
+  if (!isPositiveInteger(compactionMaxFloatSamples)) problems.push(`compactionMaxFloatSamples: expected a positive integer, found ${String(compactionMaxFloatSamples)}`);
   const diskBudget = o.diskBudget ?? DEFAULT_DISK_BUDGET;
   if (!isPositiveInteger(diskBudget)) problems.push(`diskBudget: expected a positive integer of bytes, found ${String(diskBudget)}`);
 
@@ -148,6 +162,7 @@ export function resolveStoreOptions(input: EdgeStoreOptions): ResolvedStoreOptio
     blockDuration: blockDuration as number,
     maxBlockSpan: maxBlockSpan as number,
     compactionWindows: Object.freeze(windows),
+    compactionMaxFloatSamples: compactionMaxFloatSamples as number,
     diskBudget: diskBudget as number,
     compression: (o.compression as Compression | undefined) ?? 'brotli',
     onWarning: (o.onWarning as StoreWarning | undefined) ?? (() => {}),

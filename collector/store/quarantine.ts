@@ -96,7 +96,7 @@ export async function quarantineHeadFrom(ctx: StoreContext, fromT: number, reaso
   ops.push(metaOp(meta));
   await writeBatch(ctx, ops);
   ctx.meta = meta;
-  if (ctx.head.rounds.some((r) => r.t >= fromT)) ctx.head.reset();
+  if (ctx.head.lastT !== undefined && ctx.head.lastT >= fromT) ctx.head.reset();
   ctx.pendingEvents.push(event.pending);
   warn(ctx, { rounds: moved.length, minT: first, maxT: last, reason, err: message }, 'head rounds quarantined; recorded a data_dropped event');
   return moved.length;

@@ -2,13 +2,14 @@
 // info while the head records are deleted, in one synced batch.
 import { newUlid, ulidToString } from '../../common/ulid.js';
 import type { BlockData, BlockEvent } from '../../proto/index.js';
-import { BlockBuilder, BlockFormatError, decodeBlockHeader, encodeBlock } from '../../proto/index.js';
+import { BlockFormatError, decodeBlockHeader, encodeBlock } from '../../proto/index.js';
 import { encodeBlockInfo, roundRange, type BlockInfo } from './block-info.js';
 import { addBlock, metaOp, nextMeta, warn, writeBatch, type BatchOp, type StoreContext } from './context.js';
 import { lowestDroppedMinT } from './events.js';
 import type { SealBeforeAppend } from './head-state.js';
 import { blockInfoKey, blockKey, headRoundKey, seriesDefKey } from './keys.js';
 import { quarantineHeadFrom } from './quarantine.js';
+import { yieldToLoop } from './serial-queue.js';
 
 /** Why a block was sealed. */
 export type SealReason = SealBeforeAppend | 'flush' | 'due';
@@ -30,21 +31,20 @@ function within(event: BlockEvent, firstT: number | undefined, lastT: number | u
  */
 export async function sealHead(ctx: StoreContext, reason: SealReason): Promise<BlockInfo | undefined> {
   const { head, opts } = ctx;
-  if (head.rounds.length === 0 && ctx.pendingEvents.length === 0) return undefined;
+  const rounds = head.roundCount;
+  if (rounds === 0 && ctx.pendingEvents.length === 0) return undefined;
   const pending = ctx.pendingEvents;
   let data: BlockData;
   let bytes: Uint8Array;
   const blockId = newUlid(opts.clock, opts.random);
   const createdAt = opts.clock.now();
   try {
-    const builder = new BlockBuilder();
-    for (const round of head.rounds) builder.append(round);
-    for (const p of pending) builder.appendEvent(within(p.event, head.firstT, head.lastT));
-    data = builder.build();
+    data = head.toBlockData(pending.map((p) => (p.appended === true ? p.event : within(p.event, head.firstT, head.lastT))));
+    await yieldToLoop(); // the encoding is the longest synchronous stretch of a seal: let waiting I/O in first
     bytes = encodeBlock(data, { siteId: opts.siteId, blockId, sequence: ctx.meta.nextSequence, level: 0, replaces: [], createdAt }, { compression: opts.compression });
   } catch (err) {
-    if (!(err instanceof BlockFormatError) || head.rounds.length === 0) throw err;
-    warn(ctx, { err: err.message, code: err.code, rounds: head.rounds.length }, 'head cannot be encoded as a block: quarantined its rounds and recorded a data_dropped event');
+    if (!(err instanceof BlockFormatError) || rounds === 0) throw err;
+    warn(ctx, { err: err.message, code: err.code, rounds }, 'head cannot be encoded as a block: quarantined its rounds and recorded a data_dropped event');
     await quarantineHeadFrom(ctx, head.firstT!, 'unencodable_head', err.message);
     return undefined;
   }
@@ -54,7 +54,8 @@ export async function sealHead(ctx: StoreContext, reason: SealReason): Promise<B
   const info: BlockInfo = {
     id, minT: header.minT, maxT: header.maxT, sequence: header.sequence, level: 0, bytes: bytes.length,
     ...roundRange(data),
-    numRounds: header.numRounds, numSeries: header.numSeries, numSamples: header.numSamples, numEvents: header.numEvents,
+    numRounds: header.numRounds, numSeries: header.numSeries, numSamples: header.numSamples,
+    numFloatSamples: header.numSamples - header.numStringSamples, numEvents: header.numEvents,
     replaces: [], createdAt, shipped: false, ...(dropped === undefined ? {} : { droppedRangeMinT: dropped }),
   };
   const meta = nextMeta(ctx, (m) => {
@@ -65,7 +66,7 @@ export async function sealHead(ctx: StoreContext, reason: SealReason): Promise<B
   const ops: BatchOp[] = [
     { type: 'put', key: blockKey(id), value: bytes },
     { type: 'put', key: blockInfoKey(id), value: encodeBlockInfo(info) },
-    ...head.rounds.map((r): BatchOp => ({ type: 'del', key: headRoundKey(r.t) })),
+    ...head.times.map((t): BatchOp => ({ type: 'del', key: headRoundKey(t) })),
     ...pending.map((p): BatchOp => ({ type: 'del', key: p.key })),
     ...head.unusedRefs().map((ref): BatchOp => ({ type: 'del', key: seriesDefKey(ref) })),
     metaOp(meta),

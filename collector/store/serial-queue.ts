@@ -13,3 +13,8 @@ export class SerialQueue {
     return this.#tail.then(() => undefined);
   }
 }
+
+/** Resolves on the next turn of the event loop, after pending I/O: long store work yields with it. */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,7 +1,7 @@
 // The edge store: one LevelDB directory per site holding the head (recent rounds as delta
 // records) and sealed blocks waiting to be shipped. Every operation runs in one serial queue,
 // so a seal, a compaction and a read never interleave. See docs/store.md.
-import type { Round } from '../../proto/index.js';
+import type { BlockEvent, Round } from '../../proto/index.js';
 import { compareOldestFirst, type BlockInfo } from './block-info.js';
 import { compactBlocks, type CompactionResult } from './compact.js';
 import type { StoreContext } from './context.js';
@@ -11,6 +11,7 @@ import { replayHead } from './head-replay.js';
 import { HeadState } from './head-state.js';
 import { freshMeta, loadIndexes, openDb, readMeta, settleMeta } from './open.js';
 import { resolveStoreOptions, type EdgeStoreOptions } from './options.js';
+import { appendPendingEvents } from './append-events.js';
 import { enforceRetention, storedBytes } from './retention.js';
 import { sealHead } from './seal.js';
 import { SerialQueue } from './serial-queue.js';
@@ -72,6 +73,13 @@ export interface EdgeStore {
    */
   appendRound(round: Round): Promise<BlockInfo | undefined>;
   /**
+   * Stores events that belong to no round (the agent stopping between rounds), durably: resolves
+   * after one synced batch holding them as pending events. The next sealed block takes them with
+   * their own times (`flush` seals them at once, with the head). Throws DW_STORE_INVALID_EVENTS
+   * (nothing written) when one cannot be stored; an empty list writes nothing.
+   */
+  appendEvents(events: readonly BlockEvent[]): Promise<void>;
+  /**
    * Seals the head and any pending events into a block now (for shutdown, and for the shipper on
    * reconnect), then applies retention. Resolves to the sealed block, or undefined when there
    * was nothing to seal.
@@ -106,7 +114,7 @@ export interface EdgeStore {
   pin(id: string): Promise<boolean>;
   /** Releases one pin of `id`. Unpinning an unpinned or unknown id does nothing. Never throws after close. */
   unpin(id: string): void;
-  /** A copy of the head's rounds, oldest first (row form, samples in no particular order). */
+  /** A copy of the head's rounds, oldest first (row form, made on each call; samples in no particular order). */
   headRounds(): Round[];
   stats(): EdgeStoreStats;
   /** Waits for queued operations, then closes the database. Idempotent. */
@@ -145,6 +153,10 @@ class LevelEdgeStore implements EdgeStore {
       if (sealed !== undefined) await enforceRetention(ctx);
       return sealed;
     });
+  }
+
+  appendEvents(events: readonly BlockEvent[]): Promise<void> {
+    return this.#run((ctx) => appendPendingEvents(ctx, events));
   }
 
   flush(): Promise<BlockInfo | undefined> {
@@ -206,7 +218,7 @@ class LevelEdgeStore implements EdgeStore {
 
   headRounds(): Round[] {
     this.#open();
-    return [...this.#ctx.head.rounds];
+    return this.#ctx.head.rows();
   }
 
   stats(): EdgeStoreStats {
@@ -222,12 +234,12 @@ class LevelEdgeStore implements EdgeStore {
       if (oldestUnshippedMinT === undefined || b.minT < oldestUnshippedMinT) oldestUnshippedMinT = b.minT;
     }
     return {
-      headRounds: ctx.head.rounds.length,
+      headRounds: ctx.head.roundCount,
       headBytes: ctx.head.bytes,
       seriesDefBytes: ctx.head.defBytes,
       headMinT: ctx.head.firstT,
       headMaxT: ctx.head.lastT,
-      headSeries: ctx.head.last.size,
+      headSeries: ctx.head.lastSeries,
       blocks: ctx.blocks.size,
       unshippedBlocks,
       shippedBlocks: ctx.blocks.size - unshippedBlocks,

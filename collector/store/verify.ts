@@ -30,7 +30,7 @@ export function headerMismatch(ctx: StoreContext, info: BlockInfo, header: Block
 export async function readVerifiedBlock(ctx: StoreContext, info: BlockInfo): Promise<{ bytes: Uint8Array; block: Block } | undefined> {
   let bytes: Uint8Array | undefined;
   try {
-    bytes = await ctx.db.get(blockKey(info.id));
+    bytes = await ctx.db.get(blockKey(info.id), { fillCache: false });
   } catch (err) {
     await quarantineBlock(ctx, info.id, 'DW_STORE_UNREADABLE', `the database could not read the block: ${errorMessage(err)}`);
     return undefined;

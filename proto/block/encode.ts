@@ -170,6 +170,8 @@ export function encodeBlock(data: BlockData, id: BlockIdentity, options: EncodeO
     numStringSamples,
     level: id.level ?? 0,
     createdAt: id.createdAt,
+    ...(id.sealRanges !== undefined && id.sealRanges.length > 0 ? { sealRanges: id.sealRanges } : {}),
+    ...(id.storeId !== undefined ? { storeId: id.storeId } : {}),
   };
   return writeFrame(header, stored);
 }

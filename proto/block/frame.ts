@@ -41,6 +41,8 @@ export function writeFrame(header: BlockHeader, payload: Uint8Array): Uint8Array
     createdAt: header.createdAt,
     numStringSeries: header.numStringSeries,
     numStringSamples: header.numStringSamples,
+    sealRanges: header.sealRanges?.slice() ?? [],
+    storeId: header.storeId ?? new Uint8Array(0),
   }).finish();
   const out = new Uint8Array(PREFIX_BYTES + headerBytes.length + 4 + payload.length + 4);
   const view = new DataView(out.buffer);
@@ -61,6 +63,20 @@ export interface ParsedFrame {
   readonly payloadOffset: number;
   /** Total length of the block as its header declares it. */
   readonly totalLength: number;
+}
+
+/** Seal ranges are (first, last) pairs, first ≤ last, ascending and disjoint, indexes ≥ 1. */
+function checkSealRanges(r: readonly number[], where: string): void {
+  if (r.length % 2 !== 0) fail(BlockErrorCode.Malformed, `expected seal ranges as (first, last) pairs, found ${r.length} numbers`, where);
+  let prev = 0;
+  for (let i = 0; i < r.length; i += 2) {
+    const first = r[i]!;
+    const last = r[i + 1]!;
+    if (!(first > prev && first <= last && Number.isSafeInteger(last))) {
+      fail(BlockErrorCode.Malformed, `expected ascending, disjoint seal ranges of indexes ≥ 1, found [${first}, ${last}] after ${prev}`, where);
+    }
+    prev = last;
+  }
 }
 
 function fail(code: BlockErrorCode, message: string, where: string): never {
@@ -115,6 +131,8 @@ export function readFrameHeader(bytes: Uint8Array, limits: DecodeLimits): Parsed
   }
   if (h.numRounds > limits.maxRounds) fail(BlockErrorCode.LimitExceeded, `expected at most ${limits.maxRounds} rounds, found a declared ${h.numRounds}`, where);
   if (h.numSeries > limits.maxSeries) fail(BlockErrorCode.LimitExceeded, `expected at most ${limits.maxSeries} series, found a declared ${h.numSeries}`, where);
+  checkSealRanges(h.sealRanges, where);
+  if (h.storeId.length !== 0 && h.storeId.length !== 16) fail(BlockErrorCode.Malformed, `expected a 16-byte store id, found ${h.storeId.length} bytes`, where);
   if (h.numEvents > limits.maxEvents) fail(BlockErrorCode.LimitExceeded, `expected at most ${limits.maxEvents} events, found a declared ${h.numEvents}`, where);
   const header: BlockHeader = {
     siteId: h.siteId,
@@ -135,6 +153,8 @@ export function readFrameHeader(bytes: Uint8Array, limits: DecodeLimits): Parsed
     numStringSamples: h.numStringSamples,
     level: h.level,
     createdAt: h.createdAt,
+    ...(h.sealRanges.length > 0 ? { sealRanges: h.sealRanges.slice() } : {}),
+    ...(h.storeId.length > 0 ? { storeId: Uint8Array.from(h.storeId) } : {}),
   };
   return { header, payloadOffset: headerEnd + 4, totalLength: headerEnd + CRC_BYTES + h.payloadLength };
 }

@@ -9,3 +9,4 @@ export { seriesKey, canonicalLabels, compareStrings, isValidLabelName, isValidMe
 export { dataDroppedEvent } from './events.js';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';
 export { BLOCK_MAGIC, ENCODER_VERSION, FRAME_VERSION } from './frame.js';
+export * from './seal-ranges.js';

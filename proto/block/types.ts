@@ -106,6 +106,13 @@ export interface BlockHeader {
   /** 0 when sealed from the head; 1 + the highest input level when compacted. */
   readonly level: number;
   readonly createdAt: number;
+  /**
+   * The seal indexes of the blocks sealed from the head that this block holds, as (first, last)
+   * pairs, ascending and disjoint; absent in blocks written before the field existed.
+   */
+  readonly sealRanges?: readonly number[];
+  /** The 16-byte id of the edge store that wrote the block; absent in older blocks. */
+  readonly storeId?: Uint8Array;
 }
 
 /** A decoded block. */
@@ -122,4 +129,8 @@ export interface BlockIdentity {
   readonly replaces?: readonly Uint8Array[];
   readonly level?: number;
   readonly createdAt: number;
+  /** See BlockHeader.sealRanges. */
+  readonly sealRanges?: readonly number[];
+  /** See BlockHeader.storeId. */
+  readonly storeId?: Uint8Array;
 }

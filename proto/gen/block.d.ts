@@ -37,6 +37,8 @@ export namespace driftwatch {
                 createdAt: number;
                 numStringSeries: number;
                 numStringSamples: number;
+                sealRanges: number[];
+                storeId: Uint8Array;
                 static create(properties: driftwatch.block.v1.BlockHeader.$Shape): driftwatch.block.v1.BlockHeader & driftwatch.block.v1.BlockHeader.$Shape;
                 static create(properties?: driftwatch.block.v1.BlockHeader.$Properties): driftwatch.block.v1.BlockHeader;
                 static encode(message: driftwatch.block.v1.BlockHeader.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -63,6 +65,8 @@ export namespace driftwatch {
                     createdAt?: (number|null);
                     numStringSeries?: (number|null);
                     numStringSamples?: (number|null);
+                    sealRanges?: (number[]|null);
+                    storeId?: (Uint8Array|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = driftwatch.block.v1.BlockHeader.$Properties;

@@ -75,6 +75,8 @@ export const driftwatch = $root.driftwatch = (() => {
                  * @property {number|null} [createdAt] BlockHeader createdAt
                  * @property {number|null} [numStringSeries] BlockHeader numStringSeries
                  * @property {number|null} [numStringSamples] BlockHeader numStringSamples
+                 * @property {Array.<number>|null} [sealRanges] BlockHeader sealRanges
+                 * @property {Uint8Array|null} [storeId] BlockHeader storeId
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -101,6 +103,7 @@ export const driftwatch = $root.driftwatch = (() => {
                  */
                 const BlockHeader = function (properties) {
                     this.replaces = [];
+                    this.sealRanges = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -252,6 +255,22 @@ export const driftwatch = $root.driftwatch = (() => {
                 BlockHeader.prototype.numStringSamples = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
                 /**
+                 * BlockHeader sealRanges.
+                 * @member {Array.<number>} sealRanges
+                 * @memberof driftwatch.block.v1.BlockHeader
+                 * @instance
+                 */
+                BlockHeader.prototype.sealRanges = $util.emptyArray;
+
+                /**
+                 * BlockHeader storeId.
+                 * @member {Uint8Array} storeId
+                 * @memberof driftwatch.block.v1.BlockHeader
+                 * @instance
+                 */
+                BlockHeader.prototype.storeId = $util.newBuffer([]);
+
+                /**
                  * Creates a new BlockHeader instance using the specified properties.
                  * @function create
                  * @memberof driftwatch.block.v1.BlockHeader
@@ -320,6 +339,10 @@ export const driftwatch = $root.driftwatch = (() => {
                         writer.uint32(/* id 17, wireType 0 =*/136).uint32(message.numStringSeries);
                     if (message.numStringSamples != null && $Object.hasOwnProperty.call(message, "numStringSamples") && (typeof message.numStringSamples === "object" ? message.numStringSamples.low || message.numStringSamples.high : message.numStringSamples !== 0))
                         writer.uint32(/* id 18, wireType 0 =*/144).uint64(message.numStringSamples);
+                    if (message.sealRanges != null && message.sealRanges.length)
+                        writer.uint32(/* id 19, wireType 2 =*/154).uint64s(message.sealRanges);
+                    if (message.storeId != null && $Object.hasOwnProperty.call(message, "storeId") && message.storeId.length)
+                        writer.uint32(/* id 20, wireType 2 =*/162).bytes(message.storeId);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -523,6 +546,29 @@ export const driftwatch = $root.driftwatch = (() => {
                                     message.numStringSamples = value;
                                 else
                                     delete message.numStringSamples;
+                                continue;
+                            }
+                        case 19: {
+                                if (wireType === 2) {
+                                    if (!(message.sealRanges && message.sealRanges.length))
+                                        message.sealRanges = [];
+                                    reader.uint64s(message.sealRanges);
+                                    continue;
+                                }
+                                if (wireType !== 0)
+                                    break;
+                                if (!(message.sealRanges && message.sealRanges.length))
+                                    message.sealRanges = [];
+                                message.sealRanges.push(reader.uint64());
+                                continue;
+                            }
+                        case 20: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.storeId = value;
+                                else
+                                    delete message.storeId;
                                 continue;
                             }
                         }

@@ -10,8 +10,12 @@ import { isValidLabelName, isValidMetricName, seriesKey, type BlockEvent, type S
 import { SourceError, SourceErrorCode } from '../errors.js';
 
 const MAX_PROBLEMS = 10;
-/** Event kinds the agent itself records; a command may not forge them. */
-const RESERVED_KINDS = new Set(['source_error', 'data_dropped', 'agent_start', 'agent_stop']);
+/**
+ * Event kinds the agent itself records, which a command may not forge: the sampler's
+ * source_error, the store's data_dropped, the agent's agent_start, agent_stop and agent_gap, and
+ * reboot (the host source's boot id check). A test holds this list to the agent's own kinds.
+ */
+export const RESERVED_EVENT_KINDS: ReadonlySet<string> = new Set(['source_error', 'data_dropped', 'agent_start', 'agent_stop', 'agent_gap', 'reboot']);
 /** JSON has no NaN or infinities: a float series may give them as these strings. */
 const SPECIAL_FLOATS: Readonly<Record<string, number>> = { 'NaN': Number.NaN, '+Inf': Infinity, 'Inf': Infinity, '-Inf': -Infinity };
 
@@ -39,7 +43,7 @@ const seriesSchema = z.strictObject({
 });
 
 const eventSchema = z.strictObject({
-  kind: z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a kind in snake_case').refine((k) => !RESERVED_KINDS.has(k), { error: (i) => `expected a kind of the command's own, found ${JSON.stringify(i.input)}, which the agent records itself` }).default('exec'),
+  kind: z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a kind in snake_case').refine((k) => !RESERVED_EVENT_KINDS.has(k), { error: (i) => `expected a kind of the command's own, found ${JSON.stringify(i.input)}, which the agent records itself` }).default('exec'),
   reason: z.string().min(1, 'expected a reason such as FirmwareUpdated'),
   message: z.string().default(''),
   labels: z.record(z.string().min(1), z.string()).default({}),

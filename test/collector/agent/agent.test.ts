@@ -238,7 +238,13 @@ describe('agent', () => {
       assert.deepEqual(agent.health(), { ok: false, reason: 'stopped' });
       const stored = await readStoreBlocks(dir);
       assert.equal(stored.rounds.length, 1);
-      assert.deepEqual(logger.lines.find((l) => l.message.startsWith('events after the last round'))?.fields, { events: ['agent_stop'] });
+      // No round was in flight: agent_stop is stored without one and sealed into the last block.
+      assert.equal(stored.blocks, 1);
+      assert.deepEqual(stored.events.map((e) => [e.kind, e.reason, e.t - T0, e.count, e.message]), [
+        ['agent_start', 'started', 500, 0, 'driftwatch agent 0.1.0-test started: 1 source every 15s'],
+        ['agent_stop', 'signal', 15_000, 1, 'driftwatch agent 0.1.0-test stopping (SIGTERM) after 1 round'],
+      ]);
+      assert.equal(logger.lines.filter((l) => l.message.startsWith('events after the last round')).length, 0);
     } finally {
       await cleanup();
     }

@@ -180,10 +180,10 @@ test('invalid rounds are refused with DW_STORE_INVALID_ROUND and nothing is writ
 
 test('options are validated and every problem is reported at once', async () => {
   await assert.rejects(
-    openEdgeStore({ dir: '', siteId: '', clock: { now: () => 0 }, blockDuration: 0, diskBudget: -1, bogus: 1 } as never),
+    openEdgeStore({ dir: '', siteId: '', clock: { now: () => 0 }, blockDuration: 0, diskBudget: -1, compactionMaxFloatSamples: 0.5, bogus: 1 } as never),
     (err) => {
       assert.ok(isDriftwatchError(err, 'DW_STORE_INVALID_OPTIONS'));
-      for (const field of ['dir', 'siteId', 'blockDuration', 'diskBudget', 'bogus']) assert.match(err.message, new RegExp(`${field}:`));
+      for (const field of ['dir', 'siteId', 'blockDuration', 'diskBudget', 'compactionMaxFloatSamples', 'bogus']) assert.match(err.message, new RegExp(`${field}:`));
       return true;
     },
   );

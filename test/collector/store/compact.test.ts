@@ -138,3 +138,44 @@ test('the planner splits runs where rounds overlap, and merges in time order wha
   const late = [info('H', 195, 205, 8, { firstRoundT: 200, lastRoundT: 205 }), info('I', 210, 220, 9)];
   assert.deepEqual(planCompaction({ blocks: late, windows: [100], now: 1000, headFirstT: undefined, isPinned: () => false }).map((r) => r.blocks.map((b) => b.id)), [['H', 'I']]);
 });
+
+test('the planner leaves a run over the float-sample cap to the smaller windows, and cuts it in the smallest', () => {
+  // Twelve 5-minute blocks an hour, 100 float samples each: an hour is 1,200, six hours 7,200.
+  const blocks: BlockInfo[] = [];
+  for (let i = 0; i < 72; i++) blocks.push(info(`B${String(i).padStart(2, '0')}`, i * 5 * MIN, i * 5 * MIN + 4 * MIN, i + 1, { numSamples: 150, numFloatSamples: 100 }));
+  const plan = (maxFloatSamples: number | undefined): string[][] => planCompaction({ blocks, windows: [HOUR, 6 * HOUR], now: 7 * HOUR, headFirstT: undefined, isPinned: () => false, ...(maxFloatSamples === undefined ? {} : { maxFloatSamples }) })
+    .map((r) => [`${r.window / HOUR}h`, ...r.blocks.map((b) => b.id)]);
+  assert.deepEqual(plan(undefined).map((r) => [r[0], r.length - 1]), [['6h', 72]]);
+  assert.deepEqual(plan(7_200).map((r) => [r[0], r.length - 1]), [['6h', 72]]);
+  // Over the cap for 6 h: six 1 h blocks instead.
+  assert.deepEqual(plan(7_199).map((r) => [r[0], r.length - 1]), [['1h', 12], ['1h', 12], ['1h', 12], ['1h', 12], ['1h', 12], ['1h', 12]]);
+  // Over the cap even for 1 h: each hour cut into runs within it (5 + 5 + 2 blocks).
+  const cut = plan(500);
+  assert.deepEqual(cut.slice(0, 3), [['1h', 'B00', 'B01', 'B02', 'B03', 'B04'], ['1h', 'B05', 'B06', 'B07', 'B08', 'B09'], ['1h', 'B10', 'B11']]);
+  assert.equal(cut.length, 18);
+  // Infos written before numFloatSamples was kept count every sample.
+  const old = blocks.map(({ numFloatSamples: _f, ...b }) => b);
+  assert.equal(planCompaction({ blocks: old, windows: [HOUR, 6 * HOUR], now: 7 * HOUR, headFirstT: undefined, isPinned: () => false, maxFloatSamples: 7_200 })[0]!.window, HOUR);
+});
+
+test('compaction within the float-sample cap: hour blocks instead of a 6 h block, every round kept once', async () => {
+  // syntheticRound has 6 float series at most: 12 blocks of 5 rounds hold at most 360 float samples an hour.
+  const s = await openTestStore({ blockDuration: 5 * MIN, maxBlockSpan: 6 * HOUR, compactionWindows: [HOUR, 6 * HOUR], compactionMaxFloatSamples: 400 });
+  try {
+    const random = seededRandom(99);
+    const appended: Round[] = [];
+    await appendEvery(s, T0, T0 + 6 * HOUR + MIN, MIN, random, appended);
+    const sealed = await s.store.listBlocks();
+    assert.equal(sealed.length, 72);
+    assert.ok(sealed.every((b) => b.numFloatSamples !== undefined && b.numFloatSamples > 0 && b.numFloatSamples < b.numSamples));
+    const result = await s.store.compact();
+    assert.deepEqual(result.created.map((b) => [(b.minT - T0) / HOUR, b.replaces.length, b.level]), [0, 1, 2, 3, 4, 5].map((h) => [h, 12, 1]));
+    for (const b of result.created) assert.ok(b.numFloatSamples! <= 400, `block ${b.id} holds ${b.numFloatSamples} float samples`);
+    // Nothing more: the 6 h window is over the cap, each hour is one block already.
+    assert.equal((await s.store.compact()).created.length, 0);
+    const { rounds } = await readAllRounds(s.store);
+    assert.deepEqual(rounds.map(normalizeRound), appended.map(normalizeRound));
+  } finally {
+    await s.cleanup();
+  }
+});

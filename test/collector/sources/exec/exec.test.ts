@@ -7,6 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createExecSource, execConfigSchema } from '../../../../collector/sources/exec/index.js';
 import { SourceError, SourceErrorCode } from '../../../../collector/sources/errors.js';
+import { RESERVED_EVENT_KINDS } from '../../../../collector/sources/exec/output.js';
+import { REBOOT_EVENT } from '../../../../collector/sources/host/host-source.js';
+import { AgentEventKind } from '../../../../collector/agent/events.js';
+import { SOURCE_ERROR_EVENT } from '../../../../collector/round/sampler.js';
 import { testContext, testDeps } from '../../../helpers/source-context.js';
 
 let dir: string;
@@ -214,6 +218,22 @@ describe('exec source', () => {
     await chmod(plain, 0o644);
     await assert.rejects(source([plain]).collect(testContext(10_000)), { code: 'DW_SOURCE_PERMISSION_DENIED', message: /to be executable by the agent, found EACCES/ });
     await assert.rejects(source([process.execPath, '-e', '1'], { cwd: join(dir, 'nope') }).collect(testContext(10_000)), { code: 'DW_SOURCE_FAILED', message: /expected cwd .*nope to be a directory, found ENOENT/ });
+  });
+
+  test('every event kind the agent records is reserved: a command that prints one fails the collection', async () => {
+    // The kinds the agent, the sampler, the store and the host source record themselves.
+    const owned = [...Object.values(AgentEventKind), SOURCE_ERROR_EVENT, 'data_dropped', REBOOT_EVENT];
+    assert.deepEqual([...RESERVED_EVENT_KINDS].sort(), [...new Set(owned)].sort());
+    for (const kind of ['agent_gap', 'reboot', 'agent_stop', 'agent_start', 'source_error', 'data_dropped']) {
+      const s = await script(`forge-${kind}`, `process.stdout.write(JSON.stringify({ series: [{ name: 'plc_up', value: 1 }], events: [{ kind: ${JSON.stringify(kind)}, reason: 'Forged' }] }));`);
+      await assert.rejects(source([process.execPath, s]).collect(testContext(10_000)), {
+        code: 'DW_SOURCE_BAD_RESPONSE', message: new RegExp(`events\\.0\\.kind: expected a kind of the command's own, found "${kind}", which the agent records itself`),
+      }, kind);
+    }
+    // A kind of the command's own that merely looks alike is fine.
+    const ok = await script('own-kind', `process.stdout.write(JSON.stringify({ events: [{ kind: 'plc_reboot', reason: 'Restarted' }] }));`);
+    const r = await source([process.execPath, ok]).collect(testContext(10_000));
+    assert.deepEqual(r.events.map((e) => e.kind), ['plc_reboot']);
   });
 
   test('config: command required, unknown keys rejected, defaults', () => {

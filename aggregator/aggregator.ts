@@ -1,0 +1,195 @@
+// startAggregator: the aggregator in one process — its storage, the ingest gRPC server and the
+// HTTP listener — for the `driftwatch aggregator` command, the demo and end-to-end tests.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { Registry } from 'prom-client';
+import { systemClock, type Clock } from '../common/clock.js';
+import { errorMessage } from '../common/errors.js';
+import { AggregatorError, AggregatorErrorCode } from './errors.js';
+import { startAggregatorHttp, type AggregatorHttp } from './http/server.js';
+import { Admission } from './ingest/admission.js';
+import type { ActiveUpload, IngestContext } from './ingest/context.js';
+import { loadCredentials, type Credentials } from './ingest/credentials.js';
+import { fail, IngestErrorCode } from './ingest/errors.js';
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './ingest/limits.js';
+import { serverCredentials, startIngestServer, type IngestServer, type TlsMaterial } from './ingest/server.js';
+import { parseListen } from '../common/listen.js';
+import { silentLogger, type AggregatorLogger } from './logger.js';
+import { createAggregatorMetrics } from './metrics.js';
+import { openLevelStorage, type AggregatorStorage, type GroupCommitOptions } from './storage/index.js';
+
+/** Where the site credentials come from: a file (reloadable) or a fixed set. */
+export type CredentialSource = { readonly file: string } | { readonly credentials: Credentials };
+
+export interface AggregatorOptions {
+  /** The data directory, created when missing; the store is `<dataDir>/store`. */
+  readonly dataDir: string;
+  /** gRPC `host:port`. Default `127.0.0.1:0` (loopback, a free port). */
+  readonly grpcListen?: string;
+  /** HTTP `host:port`. Default `127.0.0.1:0`. */
+  readonly httpListen?: string;
+  /** TLS material, or 'insecure' for plaintext on a loopback address only. */
+  readonly tls: TlsMaterial | 'insecure';
+  readonly credentials: CredentialSource;
+  /** Arrival times and server times. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Default: silent. */
+  readonly logger?: AggregatorLogger;
+  /** Where the aggregator's metrics are registered. Default: a new registry. */
+  readonly registry?: Registry;
+  readonly limits?: Partial<IngestLimits>;
+  readonly groupCommit?: Partial<GroupCommitOptions>;
+  /** Another storage implementation, used instead of the level store in `dataDir` (closed by close()). */
+  readonly storage?: AggregatorStorage;
+  /** More HTTP routes (the fleet API), registered on the same fastify instance. */
+  readonly httpPlugins?: readonly FastifyPluginAsync[];
+  /** How long close() lets calls in progress finish before cancelling them. Default 5 s. */
+  readonly shutdownGraceMs?: number;
+  /** Partial uploads untouched for this long are discarded (checked hourly). Default 7 days. */
+  readonly partialTtlMs?: number;
+}
+
+/** A running aggregator. */
+export interface Aggregator {
+  /** `host:port` of the ingest gRPC server. */
+  readonly grpcAddress: string;
+  /** `http://host:port` of the HTTP listener. */
+  readonly httpAddress: string;
+  readonly storage: AggregatorStorage;
+  readonly registry: Registry;
+  /** The fastify instance (routes can be injected in tests with `app.inject`). */
+  readonly http: FastifyInstance;
+  /** Re-reads the credentials file (from a file source; a no-op otherwise). Rejects with DW_AGGREGATOR_CREDENTIALS_*; the old set stays then. */
+  reloadCredentials(): Promise<void>;
+  /**
+   * Refuses new uploads (UNAVAILABLE with a push-back), ends uploads in progress (their stored
+   * bytes stay resumable; a commit under way finishes), stops the servers, closes the storage.
+   * Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Starts the aggregator. Rejects with a DriftwatchError (DW_AGGREGATOR_*: store, TLS,
+ * credentials, listen) and leaves nothing running when it does.
+ */
+export async function startAggregator(options: AggregatorOptions): Promise<Aggregator> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const registry = options.registry ?? new Registry();
+  const limits: IngestLimits = { ...DEFAULT_INGEST_LIMITS, ...options.limits };
+  const metrics = createAggregatorMetrics(registry);
+  const cleanups: (() => Promise<void>)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+
+  try {
+    // TLS problems are found before anything is opened.
+    const grpcListen = options.grpcListen ?? '127.0.0.1:0';
+    const grpcAddress = parseListen(grpcListen);
+    if (grpcAddress === undefined) throw new AggregatorError(AggregatorErrorCode.GrpcListenFailed, `expected host:port to listen on, found ${JSON.stringify(grpcListen)}`);
+    serverCredentials(options.tls, grpcAddress.host);
+    const source = options.credentials;
+    let credentials = 'file' in source ? await loadCredentials(source.file) : source.credentials;
+
+    let storage = options.storage;
+    if (storage === undefined) {
+      try {
+        await mkdir(options.dataDir, { recursive: true });
+      } catch (err) {
+        throw new AggregatorError(AggregatorErrorCode.StoreOpenFailed, `expected a data directory that can be created, found ${errorMessage(err)}`, { where: options.dataDir, cause: err });
+      }
+      storage = await openLevelStorage({
+        dir: join(options.dataDir, 'store'),
+        groupCommit: options.groupCommit,
+        now: () => clock.now(),
+        onCommitBatch: (b) => {
+          metrics.commitBatchSize.observe(b.commits);
+          metrics.commitDuration.observe(b.ms / 1000);
+        },
+        onWarning: (fields, message) => logger.warn(fields, message),
+      });
+    }
+    const store = storage;
+    cleanups.push(() => store.close());
+
+    let closing = false;
+    let ready = false;
+    const admission = new Admission(limits);
+    const uploads = new Map<string, ActiveUpload>();
+    const ctx: IngestContext = {
+      storage: store, credentials: () => credentials, clock, limits, admission, uploads, metrics, logger, closing: () => closing,
+    };
+    metrics.setSources({
+      activeUploads: () => admission.active,
+      bufferedBytes: () => admission.bufferedBytes,
+      sitesKnown: () => store.stats().sites,
+      partialUploads: () => store.stats().partialUploads,
+    });
+    cleanups.push(async () => metrics.setSources(undefined));
+
+    const grpc: IngestServer = await startIngestServer({ listen: grpcListen, tls: options.tls, context: ctx });
+    cleanups.push(() => grpc.close(0));
+    const http: AggregatorHttp = await startAggregatorHttp({
+      listen: options.httpListen ?? '127.0.0.1:0',
+      registry,
+      plugins: options.httpPlugins,
+      health: () => (closing ? { ok: false, reason: 'shutting down' } : { ok: true, reason: `storage open, ${store.stats().sites} sites known` }),
+      ready: () => (!ready ? { ok: false, reason: closing ? 'shutting down' : 'starting' } : { ok: true, reason: `accepting uploads on ${grpc.address}` }),
+    });
+    cleanups.push(() => http.close());
+
+    const ttl = options.partialTtlMs ?? 7 * 24 * HOUR;
+    const sweep = setInterval(() => {
+      void (async () => {
+        const cutoff = clock.now() - ttl;
+        for (const p of await store.listPartials()) {
+          if (p.updatedAt >= cutoff || uploads.has(`${p.site}!${p.id}`)) continue;
+          await store.discardPartial(p.site, p.id);
+          logger.info({ site: p.site, block: p.id, offset: p.offset, updatedAt: p.updatedAt }, 'abandoned partial upload discarded');
+        }
+      })().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'partial upload sweep failed; retried in an hour'));
+    }, HOUR);
+    sweep.unref();
+
+    ready = true;
+    logger.info({ grpc: grpc.address, http: http.url, tls: options.tls !== 'insecure', sites: store.stats().sites }, 'aggregator started');
+
+    let closed: Promise<void> | undefined;
+    return {
+      grpcAddress: grpc.address,
+      httpAddress: http.url,
+      storage: store,
+      registry,
+      http: http.app,
+      async reloadCredentials() {
+        if ('file' in source) {
+          credentials = await loadCredentials(source.file);
+          logger.info({ file: source.file, sites: credentials.sites.size }, 'credentials reloaded');
+        }
+      },
+      close() {
+        closed ??= (async () => {
+          closing = true;
+          ready = false;
+          clearInterval(sweep);
+          const stopping = fail(IngestErrorCode.ShuttingDown, 'expected a running aggregator, found it shutting down; the bytes stored so far stay resumable', { pushbackMs: limits.pushbackMs });
+          await Promise.all([...uploads.values()].map((u) => u.stop(stopping)));
+          await grpc.close(options.shutdownGraceMs ?? 5_000);
+          await http.close();
+          metrics.setSources(undefined);
+          await store.close();
+          logger.info({}, 'aggregator stopped');
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}
