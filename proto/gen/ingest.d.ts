@@ -17,6 +17,7 @@ export namespace driftwatch {
                 agentTime: number;
                 pendingBlockIds: Uint8Array[];
                 agentVersion: string;
+                siteLabels: { [k: string]: string };
                 static create(properties: driftwatch.ingest.v1.HelloRequest.$Shape): driftwatch.ingest.v1.HelloRequest & driftwatch.ingest.v1.HelloRequest.$Shape;
                 static create(properties?: driftwatch.ingest.v1.HelloRequest.$Properties): driftwatch.ingest.v1.HelloRequest;
                 static encode(message: driftwatch.ingest.v1.HelloRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -29,6 +30,7 @@ export namespace driftwatch {
                     agentTime?: (number|null);
                     pendingBlockIds?: (Uint8Array[]|null);
                     agentVersion?: (string|null);
+                    siteLabels?: ({ [k: string]: string }|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = driftwatch.ingest.v1.HelloRequest.$Properties;

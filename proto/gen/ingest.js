@@ -45,6 +45,7 @@ export const driftwatch = $root.driftwatch = (() => {
                  * @property {number|null} [agentTime] HelloRequest agentTime
                  * @property {Array.<Uint8Array>|null} [pendingBlockIds] HelloRequest pendingBlockIds
                  * @property {string|null} [agentVersion] HelloRequest agentVersion
+                 * @property {Object.<string,string>|null} [siteLabels] HelloRequest siteLabels
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -71,6 +72,7 @@ export const driftwatch = $root.driftwatch = (() => {
                  */
                 const HelloRequest = function (properties) {
                     this.pendingBlockIds = [];
+                    this.siteLabels = {};
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -108,6 +110,14 @@ export const driftwatch = $root.driftwatch = (() => {
                  * @instance
                  */
                 HelloRequest.prototype.agentVersion = "";
+
+                /**
+                 * HelloRequest siteLabels.
+                 * @member {Object.<string,string>} siteLabels
+                 * @memberof driftwatch.ingest.v1.HelloRequest
+                 * @instance
+                 */
+                HelloRequest.prototype.siteLabels = $util.emptyObject;
 
                 /**
                  * Creates a new HelloRequest instance using the specified properties.
@@ -150,6 +160,9 @@ export const driftwatch = $root.driftwatch = (() => {
                             writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.pendingBlockIds[i]);
                     if (message.agentVersion != null && $Object.hasOwnProperty.call(message, "agentVersion") && message.agentVersion !== "")
                         writer.uint32(/* id 4, wireType 2 =*/34).string(message.agentVersion);
+                    if (message.siteLabels != null && $Object.hasOwnProperty.call(message, "siteLabels"))
+                        for (let keys = $Object.keys(message.siteLabels), i = 0; i < keys.length; ++i)
+                            writer.uint32(/* id 5, wireType 2 =*/42).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 2 =*/18).string(message.siteLabels[keys[i]]).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -174,7 +187,7 @@ export const driftwatch = $root.driftwatch = (() => {
                         _depth = 0;
                     if (_depth > $Reader.recursionLimit)
                         throw $Error("max depth exceeded");
-                    let end, message, value;
+                    let end, message, key, value;
                     if (length === $undefined)
                         end = reader.len;
                     else {
@@ -227,6 +240,42 @@ export const driftwatch = $root.driftwatch = (() => {
                                     message.agentVersion = value;
                                 else
                                     delete message.agentVersion;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if (message.siteLabels === $util.emptyObject)
+                                    message.siteLabels = {};
+                                let end2 = reader.size() + reader.pos;
+                                if (end2 > reader.len)
+                                    throw $RangeError("index out of range");
+                                reader.len = end2;
+                                key = "";
+                                value = "";
+                                while (reader.pos < end2) {
+                                    let tag2 = reader.tag();
+                                    wireType = tag2 & 7;
+                                    switch (tag2 >>>= 3) {
+                                    case 1:
+                                        if (wireType !== 2)
+                                            break;
+                                        key = reader.stringVerify();
+                                        continue;
+                                    case 2:
+                                        if (wireType !== 2)
+                                            break;
+                                        value = reader.stringVerify();
+                                        continue;
+                                    }
+                                    reader.skipType(wireType, _depth, tag2);
+                                }
+                                if (reader.pos !== end2)
+                                    throw $RangeError("index out of range");
+                                reader.len = end;
+                                if (key === "__proto__")
+                                    $util.makeProp(message.siteLabels, key);
+                                message.siteLabels[key] = value;
                                 continue;
                             }
                         }
