@@ -40,6 +40,13 @@ export interface BlockInfo {
    * later widens the new event's range so the older gap stays explained.
    */
   readonly droppedRangeMinT?: number;
+  /** The seal indexes this block holds, (first, last) pairs (BlockHeader.sealRanges); absent in older blocks. */
+  readonly sealRanges?: readonly number[];
+  /**
+   * The seal indexes the data_dropped events inside name: dropping this block later names them
+   * again in the new event, so the older gap stays explained (like droppedRangeMinT for time).
+   */
+  readonly droppedSealRanges?: readonly number[];
 }
 
 /** The stored (JSON) form of a BlockInfo. */

@@ -5,12 +5,13 @@
 // block holds at most compactionMaxFloatSamples float samples.
 import { newUlid, parseUlid, ulidToString } from '../../common/ulid.js';
 import type { BlockData } from '../../proto/index.js';
-import { BlockFormatError, decodeBlockHeader, encodeBlock } from '../../proto/index.js';
+import { BlockFormatError, decodeBlockHeader, encodeBlock, unionSealRanges } from '../../proto/index.js';
 import { encodeBlockInfo, floatSamples, roundRange, roundSpan, type BlockInfo } from './block-info.js';
 import { BlockMerger } from './block-merger.js';
-import { addBlock, metaOp, nextMeta, removeBlock, warn, writeBatch, type BatchOp, type StoreContext } from './context.js';
+import { addBlock, metaOp, nextMeta, removeBlock, sealIdentity, warn, writeBatch, type BatchOp, type StoreContext } from './context.js';
 import { blockInfoKey, blockKey } from './keys.js';
 import { yieldToLoop } from './serial-queue.js';
+import { optionalRanges } from './seal.js';
 import { readVerifiedBlock } from './verify.js';
 
 /** One merge the planner chose: blocks in time order, all inside one window. */
@@ -162,9 +163,10 @@ async function mergeRun(ctx: StoreContext, run: CompactionRun): Promise<BlockInf
   const replaces = replacesOf(run.blocks);
   const level = 1 + Math.max(...run.blocks.map((b) => b.level));
   const sequence = ctx.meta.nextSequence;
+  const sealRanges = unionSealRanges(...run.blocks.map((b) => b.sealRanges));
   const bytes = encodeBlock(merged, {
     siteId: opts.siteId, blockId, sequence, level, createdAt,
-    replaces: replaces.map((id) => parseUlidStrict(id)),
+    replaces: replaces.map((id) => parseUlidStrict(id)), ...sealIdentity(ctx, sealRanges),
   }, { compression: opts.compression });
   const header = decodeBlockHeader(bytes);
   const dropped = run.blocks.map((b) => b.droppedRangeMinT).filter((t): t is number => t !== undefined);
@@ -174,6 +176,8 @@ async function mergeRun(ctx: StoreContext, run: CompactionRun): Promise<BlockInf
     numRounds: header.numRounds, numSeries: header.numSeries, numSamples: header.numSamples,
     numFloatSamples: header.numSamples - header.numStringSamples, numEvents: header.numEvents,
     replaces, createdAt, shipped: false, ...(dropped.length === 0 ? {} : { droppedRangeMinT: Math.min(...dropped) }),
+    ...optionalRanges('sealRanges', sealRanges),
+    ...optionalRanges('droppedSealRanges', unionSealRanges(...run.blocks.map((b) => b.droppedSealRanges))),
   };
   const meta = nextMeta(ctx, (m) => {
     m.nextSequence += 1;

@@ -2,6 +2,7 @@
 // that mirror what is on disk. Modules change the in-memory state only after their batch is
 // durable, so it always matches the disk between two operations.
 import type { Level } from 'level';
+import { parseUlid } from '../../common/ulid.js';
 import type { BlockEvent } from '../../proto/index.js';
 import type { BlockInfo } from './block-info.js';
 import type { HeadState } from './head-state.js';
@@ -91,4 +92,21 @@ export function removeBlock(ctx: StoreContext, id: string): void {
   const info = ctx.blocks.get(id);
   ctx.blocks.delete(id);
   if (info !== undefined) for (const r of info.replaces) if (ctx.replacedBy.get(r) === id) ctx.replacedBy.delete(r);
+}
+
+/** The header fields that tie a block to this store's seal-index chain. */
+export function sealIdentity(ctx: StoreContext, sealRanges: readonly number[]): { sealRanges: readonly number[]; storeId?: Uint8Array } {
+  const storeId = ctx.meta.storeId === undefined ? undefined : parseUlid(ctx.meta.storeId);
+  return storeId === undefined ? { sealRanges } : { sealRanges, storeId };
+}
+
+/**
+ * Labels for a data_dropped event about `blocks`: which seal indexes went (`seal_ranges`, e.g.
+ * `3-17,20-20`) and of which store, so the center can tell a dropped block from a missing one.
+ */
+export function droppedSealLabels(ctx: StoreContext, ranges: readonly number[]): Record<string, string> {
+  if (ranges.length === 0) return {};
+  const parts: string[] = [];
+  for (let i = 0; i + 1 < ranges.length; i += 2) parts.push(`${ranges[i]!}-${ranges[i + 1]!}`);
+  return { seal_ranges: parts.join(','), ...(ctx.meta.storeId === undefined ? {} : { store_id: ctx.meta.storeId }) };
 }

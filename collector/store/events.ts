@@ -1,6 +1,6 @@
 // Events the store itself records (data_dropped) and keeps under `e!` until the next seal.
 import type { BlockEvent } from '../../proto/index.js';
-import { dataDroppedEvent } from '../../proto/index.js';
+import { dataDroppedEvent, unionSealRanges } from '../../proto/index.js';
 import type { BatchOp, PendingEvent, StoreContext } from './context.js';
 import { pendingEventKey } from './keys.js';
 import { decodeJsonRecord, encodeJsonRecord, isObject } from './json-record.js';
@@ -10,8 +10,9 @@ import { decodeJsonRecord, encodeJsonRecord, isObject } from './json-record.js';
 export type DropReason = 'disk_budget' | 'corrupt_block' | 'corrupt_head' | 'unencodable_head';
 
 /** A data_dropped event recorded at `t` for `rounds` rounds in [rangeMinT, rangeMaxT]. */
-export function droppedEvent(t: number, reason: DropReason, rangeMinT: number, rangeMaxT: number, rounds: number, message: string): BlockEvent {
-  return dataDroppedEvent(t, rangeMinT, rangeMaxT, rounds, reason, message);
+export function droppedEvent(t: number, reason: DropReason, rangeMinT: number, rangeMaxT: number, rounds: number, message: string,
+  labels: Record<string, string> = {}): BlockEvent {
+  return { ...dataDroppedEvent(t, rangeMinT, rangeMaxT, rounds, reason, message), labels };
 }
 
 /**
@@ -40,4 +41,20 @@ export function lowestDroppedMinT(events: readonly BlockEvent[]): number | undef
   let min: number | undefined;
   for (const e of events) if (e.kind === 'data_dropped' && (min === undefined || e.rangeMinT < min)) min = e.rangeMinT;
   return min;
+}
+
+/** The seal indexes named by the data_dropped events among `events` (their `seal_ranges` labels), normalised. */
+export function droppedSealRanges(events: readonly BlockEvent[]): number[] {
+  const lists: number[][] = [];
+  for (const e of events) {
+    const text = e.kind === 'data_dropped' ? e.labels.seal_ranges : undefined;
+    if (text === undefined) continue;
+    const pairs: number[] = [];
+    for (const part of text.split(',')) {
+      const m = /^(\d+)-(\d+)$/.exec(part);
+      if (m !== null) pairs.push(Number(m[1]), Number(m[2]));
+    }
+    lists.push(pairs);
+  }
+  return unionSealRanges(...lists);
 }

@@ -3,12 +3,13 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { ulidToString } from '../../common/ulid.js';
+import { newUlid, ulidToString } from '../../common/ulid.js';
 import { decodeBlock } from '../../proto/index.js';
 import { decodeBlockInfo, encodeBlockInfo, roundRange, type BlockInfo } from './block-info.js';
 import { addBlock, metaOp, warn, writeBatch, type StoreContext, type StoreDb } from './context.js';
 import { StoreError, StoreErrorCode } from './errors.js';
-import { decodePendingEvent } from './events.js';
+import { decodePendingEvent, droppedSealRanges } from './events.js';
+import { optionalRanges } from './seal.js';
 import {
   BLOCK_INFO_PREFIX, blockKey, EVENT_PREFIX, META_KEY, prefixRange, QUARANTINE_INFO_PREFIX, QUARANTINE_META_KEY,
 } from './keys.js';
@@ -115,7 +116,8 @@ async function recoverInfo(ctx: StoreContext, id: string): Promise<void> {
     const info: BlockInfo = {
       id, minT: h.minT, maxT: h.maxT, ...roundRange(data), sequence: h.sequence, level: h.level, bytes: bytes.length, numRounds: h.numRounds,
       numSeries: h.numSeries, numSamples: h.numSamples, numFloatSamples: h.numSamples - h.numStringSamples, numEvents: h.numEvents, replaces: h.replaces.map((r) => ulidToString(r)),
-      createdAt: h.createdAt, shipped: false,
+      createdAt: h.createdAt, shipped: false, ...(h.sealRanges === undefined ? {} : { sealRanges: h.sealRanges }),
+      ...optionalRanges('droppedSealRanges', droppedSealRanges(data.events)),
     };
     await writeBatch(ctx, [{ type: 'put', key: `${BLOCK_INFO_PREFIX}${id}`, value: encodeBlockInfo(info) }]);
     addBlock(ctx, info);
@@ -130,11 +132,20 @@ async function recoverInfo(ctx: StoreContext, id: string): Promise<void> {
  * is kept under `q!meta` and rebuilt with a sequence past every block still known.
  */
 export async function settleMeta(ctx: StoreContext, found: FoundMeta): Promise<void> {
-  if (found.kind === 'ok') return;
+  if (found.kind === 'ok') {
+    if (found.meta.storeId !== undefined && found.meta.nextSealIndex !== undefined) return;
+    // A store from before store ids and seal indexes: start both now.
+    const meta: StoreMeta = { ...found.meta, storeId: found.meta.storeId ?? newStoreId(ctx), nextSealIndex: found.meta.nextSealIndex ?? nextSealIndexFrom(ctx) };
+    await writeBatch(ctx, [metaOp(meta)]);
+    ctx.meta = meta;
+    return;
+  }
   let maxSeq = 0;
   for (const b of ctx.blocks.values()) maxSeq = Math.max(maxSeq, b.sequence);
   for (const q of ctx.quarantined.values()) maxSeq = Math.max(maxSeq, q.info?.sequence ?? 0);
-  const meta: StoreMeta = { ...ctx.meta, nextSequence: Math.max(ctx.meta.nextSequence, maxSeq + 1) };
+  // A lost meta loses the store id: the blocks written from now on start a new seal-index chain
+  // under a new id (the center then sees a new store, not a gap).
+  const meta: StoreMeta = { ...ctx.meta, nextSequence: Math.max(ctx.meta.nextSequence, maxSeq + 1), storeId: newStoreId(ctx), nextSealIndex: 1 };
   const ops = [metaOp(meta)];
   if (found.kind === 'corrupt') ops.push({ type: 'put', key: QUARANTINE_META_KEY, value: found.bytes });
   await writeBatch(ctx, ops);
@@ -142,4 +153,18 @@ export async function settleMeta(ctx: StoreContext, found: FoundMeta): Promise<v
   if (found.kind === 'corrupt' || ctx.blocks.size > 0) {
     warn(ctx, { nextSequence: meta.nextSequence }, 'store meta record missing or unreadable: rebuilt from the blocks, lifetime counters restart at 0');
   }
+}
+
+function newStoreId(ctx: StoreContext): string {
+  return ulidToString(newUlid(ctx.opts.clock, ctx.opts.random));
+}
+
+/** One past the highest seal index any live block holds (1 for none). */
+function nextSealIndexFrom(ctx: StoreContext): number {
+  let max = 0;
+  for (const b of ctx.blocks.values()) {
+    const r = b.sealRanges;
+    if (r !== undefined && r.length > 0) max = Math.max(max, r[r.length - 1]!);
+  }
+  return max + 1;
 }

@@ -1,9 +1,10 @@
 // Quarantine: corrupt local data is moved under the `q!` prefix, counted and skipped, never
 // used and never fatal. An unshipped block or head rounds lost this way leave a data_dropped
 // event for the next sealed block, so the gap is explained at the center.
+import { unionSealRanges } from '../../proto/index.js';
 import { parseUlid, ulidTime } from '../../common/ulid.js';
 import type { BlockInfo } from './block-info.js';
-import { metaOp, nextMeta, removeBlock, warn, writeBatch, type BatchOp, type QuarantinedBlock, type StoreContext } from './context.js';
+import { droppedSealLabels, metaOp, nextMeta, removeBlock, warn, writeBatch, type BatchOp, type QuarantinedBlock, type StoreContext } from './context.js';
 import { droppedEvent, pendingEventOp, type DropReason } from './events.js';
 import {
   blockInfoKey, blockKey, HEAD_PREFIX, headRoundKey, headRoundTime, prefixRange, quarantineBlockKey, quarantineHeadKey, quarantineInfoKey,
@@ -52,7 +53,7 @@ export async function quarantineBlock(ctx: StoreContext, id: string, code: strin
     const message = info === undefined
       ? `block ${id} was corrupt and its range is unknown; the range given is its creation time`
       : `block ${id} was corrupt (${code}) and was quarantined before it was shipped`;
-    event = pendingEventOp(ctx, droppedEvent(now, 'corrupt_block', minT, info?.maxT ?? approx, lostRounds, message));
+    event = pendingEventOp(ctx, droppedEvent(now, 'corrupt_block', minT, info?.maxT ?? approx, lostRounds, message, droppedSealLabels(ctx, unionSealRanges(info?.sealRanges, info?.droppedSealRanges))));
     ops.push(event.op);
   }
   const meta = nextMeta(ctx, (m) => {

@@ -2,7 +2,8 @@
 // only then unshipped blocks (oldest first), whose loss is recorded as a data_dropped event that
 // the next sealed block carries to the center. Pinned blocks are never deleted.
 import { compareOldestFirst, type BlockInfo } from './block-info.js';
-import { metaOp, nextMeta, removeBlock, warn, writeBatch, type BatchOp, type QuarantinedBlock, type StoreContext } from './context.js';
+import { droppedSealLabels, metaOp, nextMeta, removeBlock, warn, writeBatch, type BatchOp, type QuarantinedBlock, type StoreContext } from './context.js';
+import { unionSealRanges } from '../../proto/index.js';
 import { droppedEvent, pendingEventOp } from './events.js';
 import { blockInfoKey, blockKey, quarantineBlockKey, quarantineInfoKey } from './keys.js';
 
@@ -98,7 +99,8 @@ export async function enforceRetention(ctx: StoreContext): Promise<RetentionResu
     const maxT = Math.max(...plan.dropUnshipped.map((b) => b.maxT));
     const bytes = plan.dropUnshipped.reduce((n, b) => n + b.bytes, 0);
     event = pendingEventOp(ctx, droppedEvent(ctx.opts.clock.now(), 'disk_budget', minT, maxT, rounds,
-      `dropped ${plan.dropUnshipped.length} unshipped block(s), ${bytes} bytes, to stay within the disk budget of ${ctx.opts.diskBudget} bytes`));
+      `dropped ${plan.dropUnshipped.length} unshipped block(s), ${bytes} bytes, to stay within the disk budget of ${ctx.opts.diskBudget} bytes`,
+      droppedSealLabels(ctx, unionSealRanges(...plan.dropUnshipped.flatMap((b) => [b.sealRanges, b.droppedSealRanges])))));
     ops.push(event.op);
   }
   const meta = nextMeta(ctx, (m) => {

@@ -4,8 +4,8 @@ import { newUlid, ulidToString } from '../../common/ulid.js';
 import type { BlockData, BlockEvent } from '../../proto/index.js';
 import { BlockFormatError, decodeBlockHeader, encodeBlock } from '../../proto/index.js';
 import { encodeBlockInfo, roundRange, type BlockInfo } from './block-info.js';
-import { addBlock, metaOp, nextMeta, warn, writeBatch, type BatchOp, type StoreContext } from './context.js';
-import { lowestDroppedMinT } from './events.js';
+import { addBlock, metaOp, nextMeta, sealIdentity, warn, writeBatch, type BatchOp, type StoreContext } from './context.js';
+import { droppedSealRanges, lowestDroppedMinT } from './events.js';
 import type { SealBeforeAppend } from './head-state.js';
 import { blockInfoKey, blockKey, headRoundKey, seriesDefKey } from './keys.js';
 import { quarantineHeadFrom } from './quarantine.js';
@@ -38,10 +38,13 @@ export async function sealHead(ctx: StoreContext, reason: SealReason): Promise<B
   let bytes: Uint8Array;
   const blockId = newUlid(opts.clock, opts.random);
   const createdAt = opts.clock.now();
+  const sealIndex = ctx.meta.nextSealIndex ?? 1;
   try {
     data = head.toBlockData(pending.map((p) => (p.appended === true ? p.event : within(p.event, head.firstT, head.lastT))));
     await yieldToLoop(); // the encoding is the longest synchronous stretch of a seal: let waiting I/O in first
-    bytes = encodeBlock(data, { siteId: opts.siteId, blockId, sequence: ctx.meta.nextSequence, level: 0, replaces: [], createdAt }, { compression: opts.compression });
+    bytes = encodeBlock(data, {
+      siteId: opts.siteId, blockId, sequence: ctx.meta.nextSequence, level: 0, replaces: [], createdAt, ...sealIdentity(ctx, [sealIndex, sealIndex]),
+    }, { compression: opts.compression });
   } catch (err) {
     if (!(err instanceof BlockFormatError) || rounds === 0) throw err;
     warn(ctx, { err: err.message, code: err.code, rounds }, 'head cannot be encoded as a block: quarantined its rounds and recorded a data_dropped event');
@@ -57,9 +60,12 @@ export async function sealHead(ctx: StoreContext, reason: SealReason): Promise<B
     numRounds: header.numRounds, numSeries: header.numSeries, numSamples: header.numSamples,
     numFloatSamples: header.numSamples - header.numStringSamples, numEvents: header.numEvents,
     replaces: [], createdAt, shipped: false, ...(dropped === undefined ? {} : { droppedRangeMinT: dropped }),
+    sealRanges: [sealIndex, sealIndex],
+    ...optionalRanges('droppedSealRanges', droppedSealRanges(data.events)),
   };
   const meta = nextMeta(ctx, (m) => {
     m.nextSequence += 1;
+    m.nextSealIndex = sealIndex + 1;
     m.counters.blocksSealed += 1;
     if (reason === 'clock_step_back') m.counters.clockStepBacks += 1;
   });
@@ -77,4 +83,9 @@ export async function sealHead(ctx: StoreContext, reason: SealReason): Promise<B
   head.reset();
   ctx.pendingEvents = [];
   return info;
+}
+
+/** `{ [key]: ranges }`, or nothing for no ranges. */
+export function optionalRanges<K extends string>(key: K, ranges: readonly number[]): { [P in K]?: readonly number[] } {
+  return (ranges.length === 0 ? {} : { [key]: ranges }) as { [P in K]?: readonly number[] };
 }

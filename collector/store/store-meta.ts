@@ -25,6 +25,13 @@ export interface StoreMeta {
   siteId: string;
   createdAt: number;
   nextSequence: number;
+  /**
+   * The store's own id (ULID text), made when the store was created (or when a store from before
+   * it existed is opened): blocks carry it, and seal indexes count per store id.
+   */
+  storeId?: string;
+  /** The seal index the next block sealed from the head gets: 1, 2, 3, … without gaps. */
+  nextSealIndex?: number;
   counters: StoreCounters;
 }
 

@@ -44,7 +44,8 @@ test('over budget: shipped blocks go first, oldest first; then unshipped, with a
     assert.equal(sealed.maxT, T0 + 10 * MIN);
     const events = await blockEvents(s.store, sealed.id);
     assert.equal(events.length, 1);
-    assert.deepEqual({ ...events[0], message: '' }, {
+    assert.match(events[0]!.labels.seal_ranges ?? '', /^1-1$/, 'the event names the dropped seal index');
+    assert.deepEqual({ ...events[0], message: '', labels: {} }, {
       t: T0 + 10 * MIN, kind: 'data_dropped', reason: 'disk_budget', message: '', labels: {},
       rangeMinT: b0.minT, rangeMaxT: b0.maxT, count: 4,
     });
