@@ -9,6 +9,8 @@ import {
 } from '../collector/agent/index.js';
 import { systemClock } from '../common/clock.js';
 import { DriftwatchError } from '../common/errors.js';
+import type { ShippingConfig } from '../shipper/index.js';
+import { createAgentShipping, shippingSection } from './agent-shipping.js';
 import type { CliIo } from './cli.js';
 
 /** prom-client's event-loop delay sampling period for nodejs_eventloop_lag_*. */
@@ -86,7 +88,7 @@ export async function agentCommand(args: string[], io: CliIo): Promise<number> {
   }
   const file = parsed.config ?? process.env[CONFIG_PATH_ENV];
   if (file === undefined || file === '') throw usageError(`no --config and no ${CONFIG_PATH_ENV}`);
-  const config = await loadAgentConfig({ file, env: process.env, flags: parsed.flags });
+  const config = await loadAgentConfig({ file, env: process.env, flags: parsed.flags, sections: { shipping: shippingSection(process.env) } });
 
   const version = packageVersion();
   const logger = pino({
@@ -101,8 +103,13 @@ export async function agentCommand(args: string[], io: CliIo): Promise<number> {
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS });
   const metrics = createAgentMetrics(registry);
   const clock = systemClock;
+  const shippingConfig = config.sections.shipping as ShippingConfig | undefined;
+  const companion = shippingConfig === undefined ? undefined : await createAgentShipping({
+    config: shippingConfig, env: process.env, siteId: config.site.id, siteLabels: config.site.labels, clock, logger, registry, version,
+  });
+  if (companion === undefined) logger.info({}, 'no shipping section in the config: blocks stay in the store (docs/shipper.md)');
   const sources = createScheduledSources(config, { clock, logger });
-  const agent = createAgent({ config, sources, clock, logger, metrics, version });
+  const agent = createAgent({ config, sources, clock, logger, metrics, version, ...(companion === undefined ? {} : { companion }) });
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

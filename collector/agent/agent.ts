@@ -20,6 +20,19 @@ export interface AgentLogger extends SourceLogger {
   error(fields: Record<string, unknown>, message: string): void;
 }
 
+/**
+ * Work that runs beside the loop on the agent's open store — the shipper, wired by cmd/ (the
+ * collector does not know it). The store is open from `start` until `stop` resolves.
+ */
+export interface AgentCompanion {
+  /** Called once the store is open, before the first round. Must not throw. */
+  start(store: EdgeStore, agent: { lastRoundTime(): number | undefined }): void;
+  /** A block was sealed (compaction may follow). Must not throw. */
+  sealed(info: BlockInfo): void;
+  /** Called after the final flush, before the store closes: finish and stop. Must not reject. */
+  stop(): Promise<void>;
+}
+
 export interface AgentOptions {
   readonly config: AgentConfig;
   /** The sources in config order (createScheduledSources), with their intervals and timeouts. */
@@ -36,6 +49,8 @@ export interface AgentOptions {
   readonly version: string;
   /** Randomness for block ids (seeded in tests). Default: crypto-random. */
   readonly random?: Random;
+  /** Runs beside the loop on the open store (the shipper). Default: none. */
+  readonly companion?: AgentCompanion;
 }
 
 export interface AgentRunOptions {
@@ -88,6 +103,8 @@ class EdgeAgent implements Agent {
   #store: EdgeStore | undefined;
   #pending: BlockEvent[] = [];
   #lastRoundAt: number | undefined;
+  /** The time of the last round stored. */
+  #lastRoundT: number | undefined;
   #startedAt = 0;
   #appendError: string | undefined;
   #stopRecorded = false;
@@ -161,6 +178,7 @@ class EdgeAgent implements Agent {
       storeDir: config.store.dir, interval: config.interval, sources: this.#o.sources.map((s) => s.source.name),
       headRounds: store.stats().headRounds, blocks: store.stats().blocks,
     }, 'agent started');
+    this.#o.companion?.start(store, { lastRoundTime: () => this.#lastRoundT });
     this.#resolveReady();
 
     let stopReason: StopReason = 'signal';
@@ -242,6 +260,7 @@ class EdgeAgent implements Agent {
     }
     this.#appendError = undefined;
     this.#lastRoundAt = clock.now();
+    this.#lastRoundT = t;
     this.#summary.rounds++;
     metrics?.rounds.inc();
     metrics?.roundDuration.observe((performance.now() - started) / 1000);
@@ -250,6 +269,7 @@ class EdgeAgent implements Agent {
 
   async #sealed(store: EdgeStore, info: BlockInfo): Promise<void> {
     this.#summary.blocksSealed++;
+    this.#o.companion?.sealed(info);
     this.#o.metrics?.blocksSealed.inc();
     this.#o.logger.info({ block: info.id, minT: info.minT, maxT: info.maxT, rounds: info.numRounds, bytes: info.bytes }, 'block sealed');
     try {
@@ -311,6 +331,7 @@ class EdgeAgent implements Agent {
     try {
       const sealed = await store.flush();
       if (sealed !== undefined) {
+        this.#o.companion?.sealed(sealed);
         this.#summary.blocksSealed++;
         this.#o.metrics?.blocksSealed.inc();
         this.#o.logger.info({ block: sealed.id, minT: sealed.minT, maxT: sealed.maxT, rounds: sealed.numRounds, bytes: sealed.bytes }, 'block sealed');
@@ -318,6 +339,7 @@ class EdgeAgent implements Agent {
     } catch (err) {
       this.#o.logger.error({ err: errorMessage(err) }, 'flush on stop failed, the head stays in the store and is sealed on the next start');
     }
+    await this.#o.companion?.stop();
     await this.#closeSources();
     this.#o.metrics?.setStore(undefined);
     await store.close();

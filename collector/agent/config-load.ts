@@ -3,8 +3,9 @@
 // once, then frozen. Only cmd/ reads process.env and argv: they come in as arguments here.
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
 import { errorMessage } from '../../common/errors.js';
-import { agentConfigFileSchema, crossFieldProblems, resolveSchedule, type AgentConfig } from './config-schema.js';
+import { agentConfigFileSchema, crossFieldProblems, resolveSchedule, type AgentConfig, type AgentConfigFile } from './config-schema.js';
 import { configErrorMap, formatPath, problemsOf, withFound, type ConfigProblem } from './config-issues.js';
 import { AgentError, AgentErrorCode } from './errors.js';
 
@@ -25,7 +26,19 @@ export const CONFIG_OVERRIDES: readonly ConfigOverride[] = [
   { path: ['store', 'diskBudget'], flag: 'disk-budget', env: 'DRIFTWATCH_DISK_BUDGET' },
   { path: ['http', 'listen'], flag: 'listen', env: 'DRIFTWATCH_HTTP_LISTEN' },
   { path: ['log', 'level'], flag: 'log-level', env: 'DRIFTWATCH_LOG_LEVEL' },
+  { path: ['shipping', 'aggregator'], flag: 'aggregator', env: 'DRIFTWATCH_AGGREGATOR' },
 ];
+
+/**
+ * A top-level config section that another component owns (the shipper's `shipping:`): its
+ * schema and the rules its schema cannot say. Validated in the same pass as the rest, so every
+ * problem of the file is reported at once.
+ */
+export interface ConfigSection {
+  readonly schema: z.ZodType;
+  /** Problems of the raw section (paths relative to it); called only when the section is present. */
+  readonly problems?: (raw: unknown) => readonly { readonly path: readonly (string | number)[]; readonly message: string }[];
+}
 
 /** The environment variable naming the config file when `--config` is not given. */
 export const CONFIG_PATH_ENV = 'DRIFTWATCH_CONFIG';
@@ -38,6 +51,8 @@ export interface ConfigSources {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Flags by name without dashes (`store-dir`), as given on the command line. */
   readonly flags?: Readonly<Record<string, string | undefined>>;
+  /** Sections owned by other components, by their top-level key. Without one, its key is unknown. */
+  readonly sections?: Readonly<Record<string, ConfigSection>>;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -120,8 +135,15 @@ export function parseAgentConfig(text: string, sources: ConfigSources): AgentCon
     }
   }
 
-  const parsed = agentConfigFileSchema.safeParse(root, { error: configErrorMap });
+  const sections = Object.entries(sources.sections ?? {});
+  const schema = sections.length === 0 ? agentConfigFileSchema
+    : agentConfigFileSchema.extend(Object.fromEntries(sections.map(([key, s]) => [key, s.schema.optional()])));
+  const parsed = schema.safeParse(root, { error: configErrorMap });
   const found: ConfigProblem[] = [...(parsed.success ? [] : problemsOf(parsed.error)), ...crossFieldProblems(root)];
+  for (const [key, s] of sections) {
+    if (root[key] === undefined || s.problems === undefined) continue;
+    for (const p of s.problems(root[key])) found.push({ path: [key, ...p.path], message: p.message });
+  }
   // In file order; problems with env or flag values after those.
   const located = found.map((p) => {
     const at = formatPath(p.path);
@@ -136,7 +158,9 @@ export function parseAgentConfig(text: string, sources: ConfigSources): AgentCon
     throw new AgentError(AgentErrorCode.ConfigInvalid,
       `${sources.file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`, { problems });
   }
-  return deepFreeze(resolveSchedule(parsed.data));
+  const data = parsed.data as Record<string, unknown>;
+  const parsedSections = Object.fromEntries(sections.filter(([key]) => data[key] !== undefined).map(([key]) => [key, data[key]]));
+  return deepFreeze(resolveSchedule(parsed.data as AgentConfigFile, parsedSections));
 }
 
 /**

@@ -92,6 +92,11 @@ export interface AgentConfig {
   readonly http: { readonly listen: string };
   readonly log: { readonly level: (typeof LOG_LEVELS)[number] };
   readonly sources: readonly ScheduledSourceConfig[];
+  /**
+   * Sections other components define (`shipping:`, by the shipper), validated with the rest and
+   * handed over parsed; absent when the file has none. See ConfigSection.
+   */
+  readonly sections: Readonly<Record<string, unknown>>;
 }
 
 /** A source's timeout when none is configured: 80% of its interval, at most 10 s. */
@@ -155,10 +160,10 @@ export function crossFieldProblems(raw: unknown): CrossFieldProblem[] {
 }
 
 /** The config with each source's interval and timeout resolved (call after validation). */
-export function resolveSchedule(c: AgentConfigFile): AgentConfig {
+export function resolveSchedule(c: AgentConfigFile, sections: Readonly<Record<string, unknown>> = {}): AgentConfig {
   const sources = c.sources.map((s): ScheduledSourceConfig => {
     const interval = s.interval ?? c.interval;
     return { ...s, interval, timeout: s.timeout ?? defaultTimeout(interval) };
   });
-  return { ...c, sources };
+  return { ...c, sources, sections };
 }

@@ -3,7 +3,6 @@
 // /healthz, takes uploads with a token from `credentials add`, reloads credentials on SIGHUP,
 // exits 0 on SIGTERM, and after a SIGKILL mid-upload restarts with the upload resumable.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -12,53 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import { status as Status } from '@grpc/grpc-js';
 import { runDriftwatch } from '../cmd/cli-run.js';
 import { describeStatus, IngestClient, sha256Of } from '../helpers/ingest-client.js';
-import { repoRoot } from '../helpers/paths.js';
+import { startJsonLogChild, type JsonLogChild } from '../helpers/json-log-child.js';
 import { testPki, type TestPki } from '../helpers/tls.js';
 import { makeBlock, T0 } from './helpers.js';
 
-interface Running {
-  readonly child: ChildProcess;
-  waitFor(msg: string): Promise<Record<string, unknown>>;
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-}
+type Running = JsonLogChild;
 
 function startAggregatorProcess(args: string[]): Running {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'driftwatch.js'), 'aggregator', ...args], {
-    cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  const waiters: { msg: string; resolve: (l: Record<string, unknown>) => void }[] = [];
-  let buffered = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = JSON.parse(buffered.slice(0, nl)) as Record<string, unknown>;
-      buffered = buffered.slice(nl + 1);
-      lines.push(line);
-      for (const w of waiters.filter((x) => x.msg === line.msg)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return {
-    child, exited, stderr: () => err,
-    waitFor(msg) {
-      const seen = lines.find((l) => l.msg === msg);
-      if (seen !== undefined) return Promise.resolve(seen);
-      return Promise.race([
-        new Promise<Record<string, unknown>>((resolve) => waiters.push({ msg, resolve })),
-        exited.then((code) => {
-          throw new Error(`aggregator exited (${code}) before logging ${JSON.stringify(msg)}; stderr: ${err}; stdout: ${JSON.stringify(lines)}`);
-        }),
-      ]);
-    },
-  };
+  return startJsonLogChild(['aggregator', ...args]);
 }
 
 function get(url: string): Promise<{ status: number; body: string }> {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { shippingSection } from '../../../cmd/agent-shipping.js';
 import { AgentError, loadAgentConfig, parseAgentConfig, type AgentConfig } from '../../../collector/agent/index.js';
 import { SOURCE_KINDS } from '../../../collector/sources/registry.js';
 import { repoRoot } from '../../helpers/paths.js';
@@ -39,6 +40,7 @@ describe('agent config', () => {
       http: { listen: '127.0.0.1:9465' },
       log: { level: 'info' },
       sources: [{ kind: 'host', name: 'node', root: '/', filesystems: ['/'], perCpu: false, interval: 15_000, timeout: 10_000 }],
+      sections: {},
     } satisfies AgentConfig);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.sources[0]) && Object.isFrozen(c.store));
   });
@@ -170,9 +172,34 @@ sources:
     }
   });
 
-  it('validates the shipped example, which has every source kind', async () => {
-    const c = await loadAgentConfig({ file: join(repoRoot, 'examples', 'agent.yaml'), env: {} });
+  it('validates the shipped example, which has every source kind and a shipping section', async () => {
+    const file = join(repoRoot, 'examples', 'agent.yaml');
+    const c = await loadAgentConfig({ file, env: {}, sections: { shipping: shippingSection({}) } });
     assert.deepEqual([...new Set(c.sources.map((s) => s.kind))].sort(), [...SOURCE_KINDS].sort());
+    assert.equal((c.sections.shipping as { aggregator?: string } | undefined)?.aggregator, 'aggregator.example.com:7443');
+    // Without the shipper's section the key is unknown, like any other.
+    await assert.rejects(loadAgentConfig({ file, env: {} }), /unknown key "shipping"/);
     assert.deepEqual([...SOURCE_KINDS].sort(), ['exec', 'host', 'kubernetes', 'prometheus', 'snmp']);
+  });
+
+  it('reports problems of the shipping section together with the rest of the file', () => {
+    const text = [
+      'site: { id: shop-1 }', 'interval: 0s', 'store: { dir: /tmp/x }',
+      'sources: [{ kind: host, name: node }]',
+      'shipping: { aggregator: "no-port", token: inline, chunkSize: 10 }', '',
+    ].join('\n');
+    const err = (() => {
+      try {
+        parseAgentConfig(text, { file: 'agent.yaml', sections: { shipping: shippingSection({}) } });
+      } catch (e) {
+        return e as AgentError;
+      }
+      return undefined;
+    })();
+    assert.ok(err instanceof AgentError, 'rejected');
+    assert.equal(err.code, 'DW_AGENT_CONFIG_INVALID');
+    for (const p of [/interval: expected/, /shipping\.aggregator: expected the aggregator's address as host:port/, /shipping\.token: /, /shipping\.chunkSize: /, /shipping\.tokenFile: expected a token file/]) {
+      assert.match(err.message, p);
+    }
   });
 });

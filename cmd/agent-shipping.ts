@@ -1,0 +1,91 @@
+// The agent's shipping: the shipper run beside the collector loop on the agent's store, when the
+// config has a `shipping:` section. The collector and the shipper do not know each other; this
+// is where they meet (docs/shipper.md, "In the agent").
+import type { Registry } from 'prom-client';
+import type { AgentCompanion, AgentLogger, ConfigSection } from '../collector/agent/index.js';
+import type { Clock } from '../common/clock.js';
+import { errorMessage } from '../common/errors.js';
+import { seededRandom, type Random } from '../common/random.js';
+import { systemTimers, type Timers } from '../common/timers.js';
+import {
+  createGrpcTransport, createShipper, createWake, resolveShipping, shippingConfigProblems, shippingConfigSchema, withRetry,
+  type ShippingConfig, type ShippingEnv,
+} from '../shipper/index.js';
+
+/** How long the agent keeps trying to ship its last block on stop before it closes the store. */
+export const FINAL_SYNC_MS = 5_000;
+
+/** The `shipping:` section, for loadAgentConfig's `sections`. */
+export function shippingSection(env: ShippingEnv): ConfigSection {
+  return { schema: shippingConfigSchema, problems: (raw) => shippingConfigProblems(raw, env) };
+}
+
+export interface AgentShippingOptions {
+  readonly config: ShippingConfig;
+  readonly env: ShippingEnv;
+  readonly siteId: string;
+  readonly siteLabels: Readonly<Record<string, string>>;
+  readonly clock: Clock;
+  readonly timers?: Timers;
+  readonly logger: AgentLogger;
+  readonly registry?: Registry;
+  readonly version: string;
+  /** Jitter of the retries; default crypto-seeded. */
+  readonly random?: Random;
+  /** How long to keep trying on stop; default FINAL_SYNC_MS. */
+  readonly finalSyncMs?: number;
+}
+
+/**
+ * Resolves the section (reads the token and CA files: DW_SHIP_* errors) and returns the
+ * companion that runs the shipper: its loop from the store's opening, a wake on every sealed
+ * block, and on stop one last sync of at most finalSyncMs before the store closes.
+ */
+export async function createAgentShipping(o: AgentShippingOptions): Promise<AgentCompanion & { readonly description: string }> {
+  const resolved = await resolveShipping(o.config, o.env);
+  for (const w of resolved.warnings) o.logger.warn({}, w);
+  const timers = o.timers;
+  const inner = createGrpcTransport({ ...resolved.transport, clock: o.clock, ...(timers === undefined ? {} : { timers }) });
+  const random = o.random ?? seededRandom(Math.floor(Math.random() * 2 ** 31));
+  const transport = withRetry(inner, resolved.retry, { clock: o.clock, timers: timers ?? systemTimers(o.clock), random });
+  const wake = createWake();
+  const loop = new AbortController();
+  let running: Promise<void> | undefined;
+  let shipper: ReturnType<typeof createShipper> | undefined;
+  return {
+    description: resolved.description,
+    start(store, agent) {
+      shipper = createShipper({
+        store, transport, siteId: o.siteId, clock: o.clock, logger: o.logger, agentVersion: o.version, agentStartTime: o.clock.now(),
+        ...(o.registry === undefined ? {} : { registry: o.registry }),
+        ...(timers === undefined ? {} : { timers }),
+        ...siteLabelsOption(o.siteLabels),
+      });
+      o.logger.info({ aggregator: resolved.description }, 'shipping to the aggregator');
+      running = shipper.run(loop.signal, { ...resolved.run, wake, lastRoundTime: () => agent.lastRoundTime() }).catch((err: unknown) => {
+        o.logger.error({ err: errorMessage(err) }, 'the shipper loop failed; blocks stay in the store and ship on the next start');
+      });
+    },
+    sealed() {
+      wake.notify();
+    },
+    async stop() {
+      loop.abort(new Error('agent stopping'));
+      await running;
+      if (shipper !== undefined) {
+        try {
+          const s = await shipper.sync(AbortSignal.timeout(o.finalSyncMs ?? FINAL_SYNC_MS));
+          o.logger.info({ outcome: s.outcome, shipped: s.shipped.length }, 'last sync before stopping');
+        } catch (err) {
+          o.logger.warn({ err: errorMessage(err) }, 'last sync before stopping failed; the blocks ship on the next start');
+        }
+      }
+      transport.close();
+    },
+  };
+}
+
+// The shipper takes the site's labels once the fleet-label work lands; until then it has none.
+function siteLabelsOption(labels: Readonly<Record<string, string>>): Record<string, unknown> {
+  return Object.keys(labels).length === 0 ? {} : { siteLabels: labels };
+}
