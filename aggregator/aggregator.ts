@@ -7,6 +7,8 @@ import { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
 import { AggregatorError, AggregatorErrorCode } from './errors.js';
+import type { FleetReports } from './http/fleet-routes.js';
+import type { HealthStatus } from './http/routes.js';
 import { startAggregatorHttp, type AggregatorHttp } from './http/server.js';
 import { Admission } from './ingest/admission.js';
 import type { ActiveUpload, IngestContext } from './ingest/context.js';
@@ -18,6 +20,25 @@ import { parseListen } from '../common/listen.js';
 import { silentLogger, type AggregatorLogger } from './logger.js';
 import { createAggregatorMetrics } from './metrics.js';
 import { openLevelStorage, type AggregatorStorage, type GroupCommitOptions } from './storage/index.js';
+
+/** What the fleet API is built from: the aggregator's own storage, clock, logger and registry. */
+export interface FleetDeps {
+  readonly storage: AggregatorStorage;
+  readonly clock: Clock;
+  readonly logger: AggregatorLogger;
+  readonly registry: Registry;
+}
+
+/** The fleet API's backing: the reports, whether they can answer yet, and how to stop them. */
+export interface FleetApi {
+  readonly reports: FleetReports;
+  /** Ready when the index has caught up with the stored blocks; /readyz and the fleet routes answer 503 until then. Default: always. */
+  readonly ready?: () => HealthStatus;
+  /** The arrival time the index has caught up with (FleetIndex.indexedThrough): the default `known_at` is never later. Default: no bound. */
+  readonly indexedThrough?: () => number;
+  /** Called by the aggregator's close(), after the HTTP listener stopped and before the storage closes. */
+  close?(): Promise<void>;
+}
 
 /** Where the site credentials come from: a file (reloadable) or a fixed set. */
 export type CredentialSource = { readonly file: string } | { readonly credentials: Credentials };
@@ -42,7 +63,12 @@ export interface AggregatorOptions {
   readonly groupCommit?: Partial<GroupCommitOptions>;
   /** Another storage implementation, used instead of the level store in `dataDir` (closed by close()). */
   readonly storage?: AggregatorStorage;
-  /** More HTTP routes (the fleet API), registered on the same fastify instance. */
+  /**
+   * The fleet API (/fleet/v1/*, docs/api.md): called once the storage is open, before the HTTP
+   * listener starts. Without it, /fleet/ answers 404 DW_API_NOT_FOUND.
+   */
+  readonly fleet?: (deps: FleetDeps) => FleetApi | Promise<FleetApi>;
+  /** More HTTP routes, registered on the same fastify instance. */
   readonly httpPlugins?: readonly FastifyPluginAsync[];
   /** How long close() lets calls in progress finish before cancelling them. Default 5 s. */
   readonly shutdownGraceMs?: number;
@@ -132,6 +158,13 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     });
     cleanups.push(async () => metrics.setSources(undefined));
 
+    const fleet = options.fleet === undefined ? undefined : await options.fleet({ storage: store, clock, logger, registry });
+    if (fleet?.close !== undefined) cleanups.push(() => fleet.close!());
+    const fleetReady = (): HealthStatus => {
+      if (closing) return { ok: false, reason: 'the aggregator is shutting down' };
+      return fleet?.ready?.() ?? { ok: true, reason: 'index caught up' };
+    };
+
     const grpc: IngestServer = await startIngestServer({ listen: grpcListen, tls: options.tls, context: ctx });
     cleanups.push(() => grpc.close(0));
     const http: AggregatorHttp = await startAggregatorHttp({
@@ -139,7 +172,28 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       registry,
       plugins: options.httpPlugins,
       health: () => (closing ? { ok: false, reason: 'shutting down' } : { ok: true, reason: `storage open, ${store.stats().sites} sites known` }),
-      ready: () => (!ready ? { ok: false, reason: closing ? 'shutting down' : 'starting' } : { ok: true, reason: `accepting uploads on ${grpc.address}` }),
+      ready: () => {
+        if (!ready) return { ok: false, reason: closing ? 'shutting down' : 'starting' };
+        const f = fleetReady();
+        if (fleet !== undefined && !f.ok) return { ok: false, reason: `fleet index not ready: ${f.reason}` };
+        return { ok: true, reason: `accepting uploads on ${grpc.address}${fleet === undefined ? '' : '; fleet index caught up'}` };
+      },
+      ...(fleet === undefined ? {} : {
+        fleet: {
+          reports: fleet.reports,
+          ready: fleetReady,
+          now: () => clock.now(),
+          // A cut at "now" stays final and indexed: below the arrival time of any write not yet
+          // durable, and not past what the index has caught up with.
+          knownAtNow: () => {
+            const now = clock.now();
+            const pending = store.oldestPendingArrival();
+            const final = pending === undefined ? now : Math.min(now, pending - 1);
+            return fleet.indexedThrough === undefined ? final : Math.max(0, Math.min(final, fleet.indexedThrough()));
+          },
+          logger,
+        },
+      }),
     });
     cleanups.push(() => http.close());
 
@@ -181,6 +235,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
           await Promise.all([...uploads.values()].map((u) => u.stop(stopping)));
           await grpc.close(options.shutdownGraceMs ?? 5_000);
           await http.close();
+          await fleet?.close?.();
           metrics.setSources(undefined);
           await store.close();
           logger.info({}, 'aggregator stopped');

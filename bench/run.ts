@@ -4,6 +4,7 @@
 // same process, on the same data).
 import { agentFootprintCase } from './agent-footprint.js';
 import { blockCodecCase } from './block-codec.js';
+import { fleetReportsCases } from './fleet-reports.js';
 import { ingestThroughputCases } from './ingest-throughput.js';
 import { formatJson, formatTable, type BenchCase, type CaseResult } from './report.js';
 import { shippingOutageCase } from './shipping-outage.js';
@@ -37,7 +38,7 @@ function parseArgs(argv: string[]): Args {
 
 /** Every case, in the order they run. */
 function allCases(): BenchCase[] {
-  return [blockCodecCase(24), blockCodecCase(1), ...storeAppendCases(), agentFootprintCase(), ...ingestThroughputCases(), shippingOutageCase()];
+  return [blockCodecCase(24), blockCodecCase(1), ...storeAppendCases(), agentFootprintCase(), ...ingestThroughputCases(), shippingOutageCase(), ...fleetReportsCases()];
 }
 
 async function main(): Promise<number> {

@@ -59,7 +59,7 @@ export async function createAgentShipping(o: AgentShippingOptions): Promise<Agen
         store, transport, siteId: o.siteId, clock: o.clock, logger: o.logger, agentVersion: o.version, agentStartTime: o.clock.now(),
         ...(o.registry === undefined ? {} : { registry: o.registry }),
         ...(timers === undefined ? {} : { timers }),
-        ...siteLabelsOption(o.siteLabels),
+        siteLabels: o.siteLabels,
       });
       o.logger.info({ aggregator: resolved.description }, 'shipping to the aggregator');
       running = shipper.run(loop.signal, { ...resolved.run, wake, lastRoundTime: () => agent.lastRoundTime() }).catch((err: unknown) => {
@@ -85,7 +85,3 @@ export async function createAgentShipping(o: AgentShippingOptions): Promise<Agen
   };
 }
 
-// The shipper takes the site's labels once the fleet-label work lands; until then it has none.
-function siteLabelsOption(labels: Readonly<Record<string, string>>): Record<string, unknown> {
-  return Object.keys(labels).length === 0 ? {} : { siteLabels: labels };
-}

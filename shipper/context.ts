@@ -42,6 +42,8 @@ export interface ShipperContext {
   readonly logger: ShipperLogger;
   readonly metrics: ShipperMetrics | undefined;
   readonly agentVersion: string;
+  /** Sent in every Hello. */
+  readonly siteLabels: Readonly<Record<string, string>>;
   readonly agentStartTime: number;
   readonly retryRejectedAfterMs: number;
   lastError: LastError | undefined;

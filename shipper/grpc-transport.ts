@@ -182,7 +182,7 @@ export function createGrpcTransport(o: GrpcTransportOptions): IngestTransport {
         if (id === undefined) return failed(invalid(`expected pending block ids in ULID text form, found ${JSON.stringify(text)}`));
         ids.push(id);
       }
-      const req: HelloRequestInit = { siteId: info.siteId, pendingBlockIds: ids, agentVersion: info.agentVersion };
+      const req: HelloRequestInit = { siteId: info.siteId, pendingBlockIds: ids, agentVersion: info.agentVersion, siteLabels: { ...info.siteLabels } };
       const r = await unary(client, ingestService.hello, req, timeouts.helloMs, opts);
       if (r.status !== 'success') return r;
       const { res, agentTime, rttMs } = r.value;

@@ -2,6 +2,7 @@
 // agent's long-running loop around both. See docs/shipper.md.
 import type { Registry } from 'prom-client';
 import type { Clock } from '../common/clock.js';
+import { siteLabelProblems, sortedSiteLabels } from '../common/site-labels.js';
 import { systemTimers, type Timers } from '../common/timers.js';
 import { MAX_HEARTBEAT_ERROR_CHARS, noteContact, silentLogger, type LastError, type ShipperContext, type ShipperLogger } from './context.js';
 import { ShipperError, ShipperErrorCode } from './errors.js';
@@ -29,6 +30,11 @@ export interface ShipperOptions {
   readonly metrics?: ShipperMetrics;
   /** Sent in Hello. Default `unknown`. */
   readonly agentVersion?: string;
+  /**
+   * The site's labels (the agent config's `site.labels`), sent in every Hello; the center keeps
+   * each change with its arrival time. Checked by common/site-labels.ts. Default: none (`{}`).
+   */
+  readonly siteLabels?: Readonly<Record<string, string>>;
   /** When the agent process started, for the heartbeat. Default: now. */
   readonly agentStartTime?: number;
   /** How long a block the center refused is left alone before it is offered again. Default 6 h. */
@@ -88,9 +94,11 @@ function reportedError(ctx: ShipperContext): { code: string; message: string } |
   return refused === undefined ? undefined : { code: refused.code, message: `block ${refused.id}: ${refused.message}`.slice(0, MAX_HEARTBEAT_ERROR_CHARS) };
 }
 
-/** A shipper for one site's store. Throws DW_SHIP_INVALID_OPTIONS for a bad siteId or retryRejectedAfterMs. */
+/** A shipper for one site's store. Throws DW_SHIP_INVALID_OPTIONS for a bad siteId, siteLabels or retryRejectedAfterMs. */
 export function createShipper(o: ShipperOptions): Shipper {
   if (o.siteId === '') throw new ShipperError(ShipperErrorCode.InvalidOptions, 'expected a site id, found an empty string');
+  const labelProblems = siteLabelProblems(o.siteLabels ?? {});
+  if (labelProblems.length > 0) throw new ShipperError(ShipperErrorCode.InvalidOptions, `siteLabels: ${labelProblems.join('; ')}`);
   const retryRejectedAfterMs = o.retryRejectedAfterMs ?? DEFAULT_RETRY_REJECTED_AFTER;
   if (!(Number.isSafeInteger(retryRejectedAfterMs) && retryRejectedAfterMs >= 0)) {
     throw new ShipperError(ShipperErrorCode.InvalidOptions, `expected retryRejectedAfterMs to be a non-negative integer, found ${retryRejectedAfterMs}`);
@@ -99,7 +107,7 @@ export function createShipper(o: ShipperOptions): Shipper {
   metrics?.setStore(() => o.store.stats(), () => o.clock.now());
   const ctx: ShipperContext = {
     store: o.store, transport: o.transport, siteId: o.siteId, clock: o.clock, timers: o.timers ?? systemTimers(o.clock),
-    logger: o.logger ?? silentLogger, metrics, agentVersion: o.agentVersion ?? 'unknown',
+    logger: o.logger ?? silentLogger, metrics, agentVersion: o.agentVersion ?? 'unknown', siteLabels: sortedSiteLabels(o.siteLabels ?? {}),
     agentStartTime: o.agentStartTime ?? o.clock.now(), retryRejectedAfterMs,
     lastError: undefined, lastRttMs: 0, clockOffsetMs: undefined, lastSyncAt: undefined, linkUp: true, skipped: new Map(),
   };

@@ -185,7 +185,7 @@ export async function syncOnce(ctx: ShipperContext, signal: AbortSignal | undefi
   const pending = await ctx.store.listUnshipped({ order: 'oldest-first' });
   if (pending.length === 0) return end('done');
   const hello = await ctx.transport.hello(
-    { siteId: ctx.siteId, pendingBlockIds: helloIds(pending), agentVersion: ctx.agentVersion },
+    { siteId: ctx.siteId, pendingBlockIds: helloIds(pending), agentVersion: ctx.agentVersion, siteLabels: ctx.siteLabels },
     { ...(signal === undefined ? {} : { signal }), onRetry: onRetry(ctx) },
   );
   if (hello.status !== 'success') {

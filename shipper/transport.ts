@@ -37,6 +37,8 @@ export interface HelloInfo {
   /** The sealed blocks the agent holds unacknowledged (ULID texts). */
   readonly pendingBlockIds: readonly string[];
   readonly agentVersion: string;
+  /** The site's labels; absent: none (the center records that as no labels). */
+  readonly siteLabels?: Readonly<Record<string, string>>;
 }
 
 export interface HelloResult {

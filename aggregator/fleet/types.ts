@@ -16,7 +16,7 @@ export interface SiteFreshness {
    * reported dropped by the edge): no unexplained gap before it. Undefined: nothing held.
    */
   readonly completeThrough: number | undefined;
-  /** The last hello or heartbeat that had arrived by knownAt (center clock). */
+  /** The last hello or heartbeat that had arrived by knownAt (center clock) — and by `at`, for a query about the past. */
   readonly lastContactAt: number | undefined;
 }
 
@@ -81,8 +81,9 @@ export type UpgradeReason =
 /** One piece of evidence: an event or a state change, with its time. */
 export interface Evidence {
   readonly t: number;
-  readonly kind: 'event' | 'state';
-  /** For events: kind/reason/message; for state: series, from → to. */
+  /** `contact` (added by the fleet reports, issue 5): the last hello or heartbeat, with the backlog it reported. */
+  readonly kind: 'event' | 'state' | 'contact';
+  /** For events: kind/reason/message; for state: series, from → to; for contact: what the agent last said. */
   readonly text: string;
 }
 
@@ -110,4 +111,55 @@ export interface StaleRow extends SiteFreshness {
 export interface SiteRow extends SiteFreshness {
   readonly labels: Readonly<Record<string, string>>;
   readonly driftCount: number;
+}
+
+// ---- Extensions added with the reports (issue 5); all compatible with the contract above. ----
+
+/** An upgrades query: which revision's change to follow (default: see docs/reports.md). */
+export interface UpgradeQuery extends ReportQuery {
+  /**
+   * A revision id (a content hash or commit sha), or `seq:N`. Default: the latest revision in
+   * force at `at` (as known at knownAt) that changed or added an expected value.
+   */
+  readonly revision?: string;
+  /** Only this policy's rows; DW_FLEET_UNKNOWN_POLICY when the revision has no such policy with a changed value. */
+  readonly policy?: string;
+}
+
+export interface UpgradeSummary {
+  readonly converged: number;
+  readonly in_progress: number;
+  readonly failed: number;
+  readonly unknown: number;
+}
+
+/** The upgrades report: a Page of rows for one revision, with counts over every row. */
+export interface UpgradesPage extends Page<UpgradeRow> {
+  /** The revision followed, or undefined when no revision changed an expected value by `at`. */
+  readonly revision: string | undefined;
+  readonly revisionSeq: number | undefined;
+  readonly revisionEffectiveAt: number | undefined;
+  /** Counts by status over all rows (not only this page). */
+  readonly summary: UpgradeSummary;
+}
+
+/** One edge store's seal indexes as known at knownAt (pairs of first, last). */
+export interface SealCoverageRow {
+  readonly store: string;
+  readonly held: readonly number[];
+  readonly missing: readonly number[];
+  readonly dropped: readonly number[];
+}
+
+/** One site in detail (`/fleet/v1/sites/:site`). */
+export interface SiteDetail extends SiteRow {
+  /** Event-time ranges held, as [from, to] pairs of round times. */
+  readonly coverage: readonly (readonly [number, number])[];
+  readonly seal: readonly SealCoverageRow[];
+  /** Blocks held by knownAt, and of them those a held compaction replaces. */
+  readonly blocks: number;
+  readonly supersededBlocks: number;
+  readonly series: number;
+  readonly backlogBlocks: number | undefined;
+  readonly backlogBytes: number | undefined;
 }

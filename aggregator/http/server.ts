@@ -5,6 +5,8 @@ import type { Registry } from 'prom-client';
 import { errorMessage } from '../../common/errors.js';
 import { formatListen, parseListen } from '../../common/listen.js';
 import { AggregatorError, AggregatorErrorCode } from '../errors.js';
+import { ApiError, ApiErrorCode } from './errors.js';
+import { FLEET_ROUTES, fleetRoutes, type FleetRoutesOptions } from './fleet-routes.js';
 import { healthRoutes, metricsRoutes, type HealthStatus } from './routes.js';
 
 export interface AggregatorHttpOptions {
@@ -13,6 +15,8 @@ export interface AggregatorHttpOptions {
   readonly registry: Registry;
   readonly health: () => HealthStatus;
   readonly ready: () => HealthStatus;
+  /** The fleet API (/fleet/v1/*); without it those paths answer 404 DW_API_NOT_FOUND saying it is not enabled. */
+  readonly fleet?: FleetRoutesOptions;
   /** More routes, registered after the aggregator's own. */
   readonly plugins?: readonly FastifyPluginAsync[];
 }
@@ -31,11 +35,22 @@ export interface AggregatorHttp {
 export async function startAggregatorHttp(options: AggregatorHttpOptions): Promise<AggregatorHttp> {
   const address = parseListen(options.listen);
   if (address === undefined) throw new AggregatorError(AggregatorErrorCode.HttpListenFailed, `expected host:port to listen on, found ${JSON.stringify(options.listen)}`);
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  // Query parameters are strings checked by the routes' schemas: nothing coerced, unknown
+  // parameters refused rather than dropped, every problem reported, with the value found.
+  const app = Fastify({ logger: false, forceCloseConnections: true, ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, verbose: true } } });
   await app.register(metricsRoutes(options.registry));
   await app.register(healthRoutes(options.health, options.ready));
+  if (options.fleet !== undefined) await app.register(fleetRoutes(options.fleet));
   for (const plugin of options.plugins ?? []) await app.register(plugin);
-  app.setNotFoundHandler(async (req, reply) => reply.code(404).type('text/plain; charset=utf-8').send(`not found: ${req.method} ${req.url}; try /metrics, /healthz or /readyz\n`));
+  app.setNotFoundHandler(async (req, reply) => {
+    if (req.url.startsWith('/fleet/')) {
+      const err = new ApiError(ApiErrorCode.NotFound, options.fleet === undefined
+        ? `expected the fleet API, found it not enabled on this aggregator (GET ${req.url.split('?')[0]})`
+        : `expected GET ${FLEET_ROUTES.join(', ')}, found ${req.method} ${req.url.split('?')[0]}`);
+      return reply.code(err.status).send(err.body());
+    }
+    return reply.code(404).type('text/plain; charset=utf-8').send(`not found: ${req.method} ${req.url}; try /metrics, /healthz or /readyz${options.fleet === undefined ? '' : ' or /fleet/v1/'}\n`);
+  });
   try {
     await app.listen({ host: address.host, port: address.port });
   } catch (err) {

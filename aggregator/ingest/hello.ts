@@ -1,7 +1,8 @@
 // Hello and Heartbeat: unary calls that record a site's contact (and its clock offset) and
 // answer with the center's clock; Hello also says which of the agent's pending blocks the center
-// holds whole or in part.
+// holds whole or in part, and records the site's labels when they changed.
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { siteLabelProblems } from '../../common/site-labels.js';
 import { ulidToString } from '../../common/ulid.js';
 import type { HeartbeatRequestInit, HeartbeatResponseInit, HelloRequestInit, HelloResponseInit } from '../../proto/index.js';
 import { authenticate, siteMismatch } from './auth.js';
@@ -56,7 +57,13 @@ export function handleHello(ctx: IngestContext, call: ServerUnaryCall<HelloReque
       if (id.length !== 16) throw fail(IngestErrorCode.BadRequest, `expected pending_block_ids of 16 bytes (ULIDs), found ${id.length} bytes at index ${i}`);
       return ulidToString(id);
     });
+    // protobufjs decodes a map into a plain object; a Hello without the field carries none: {}.
+    const labels: Record<string, string> = { ...(req.siteLabels ?? {}) };
+    const problems = siteLabelProblems(labels);
+    if (problems.length > 0) throw fail(IngestErrorCode.BadRequest, `site_labels: ${problems.join('; ')}`);
     await ctx.storage.recordContact(site, { kind: 'hello', at, agentTime: num(req.agentTime), agentVersion: (req.agentVersion ?? '').slice(0, 128) });
+    const recorded = await ctx.storage.recordSiteLabels(site, labels, at);
+    if (recorded.changed) ctx.logger.info({ site, labels: recorded.current.labels, arrivedAt: recorded.current.arrivedAt }, 'site labels changed');
     const metas = await ctx.storage.getBlockMetas(site, texts);
     const held: Uint8Array[] = [];
     const partialUploads: { blockId: Uint8Array; offset: number }[] = [];

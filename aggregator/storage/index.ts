@@ -2,7 +2,7 @@
 // implementation would share (contact records, group commit). See docs/aggregator.md.
 export type {
   AggregatorStorage, BlockMeta, BlockSummary, ClockOffset, ContactHistoryRecord, ContactReport, HeartbeatReport, HelloReport, HistoryRange,
-  ListBlocksOptions, PartialTarget, PartialUpload, PutBlockResult, SiteContact, StorageStats,
+  KnownAtOptions, ListBlocksOptions, PartialTarget, PartialUpload, PutBlockResult, RecordSiteLabelsResult, SiteContact, SiteLabels, StorageStats,
 } from './storage.js';
 export { openLevelStorage, type LevelStorageOptions } from './level-storage.js';
 export { DEFAULT_GROUP_COMMIT, GroupCommit, type BatchObserver, type BatchOp, type GroupCommitOptions } from './group-commit.js';

@@ -13,6 +13,7 @@ export const CHUNK_PREFIX = 'c!';
 export const SITE_PREFIX = 's!';
 export const HISTORY_PREFIX = 'h!';
 export const KNOWN_SITE_PREFIX = 'k!';
+export const LABELS_PREFIX = 'l!';
 
 // '~' sorts after every character that follows a prefix (site ids, Crockford base32, hex, '!').
 const END = '~';
@@ -82,6 +83,11 @@ export function historyKey(site: string, at: number, n: number): string {
 /** The prefix of a site's history records. */
 export function historyPrefix(site: string): string {
   return `${HISTORY_PREFIX}${site}!`;
+}
+
+/** A change of a site's labels (JSON): `l!<site>!<arrivedAt:14 hex>!<n:8 hex>`, key order is arrival order. */
+export function labelsKey(site: string, arrivedAt: number, n: number): string {
+  return `${LABELS_PREFIX}${site}!${hex14(arrivedAt)}!${n.toString(16).padStart(8, '0')}`;
 }
 
 /** Splits `<site>!<id>` (the rest of a b!/m!/p! key after its prefix). */

@@ -7,7 +7,7 @@ import { isValidSiteId } from '../../common/site-id.js';
 import { AggregatorError, AggregatorErrorCode } from '../errors.js';
 import type { GroupCommit } from './group-commit.js';
 import type { KeyedLock } from './keyed-lock.js';
-import type { ContactHistoryRecord, SiteContact } from './storage.js';
+import type { ContactHistoryRecord, SiteContact, SiteLabels } from './storage.js';
 
 /** The database: string keys, binary values. */
 export type StorageDb = Level<string, Uint8Array>;
@@ -32,6 +32,13 @@ export interface HistoryTail {
   n: number;
 }
 
+/** A site's label history as the storage tracks it. */
+export interface SiteLabelsState {
+  readonly records: SiteLabels[];
+  /** The counter of the next key (keeps keys of records with the same arrival time apart). */
+  n: number;
+}
+
 /** Reports a problem the storage handled (a corrupt record skipped). */
 export type StorageWarning = (fields: Record<string, unknown>, message: string) => void;
 
@@ -46,6 +53,8 @@ export interface LevelContext {
   readonly sites: Map<string, number>;
   readonly contacts: Map<string, SiteContact>;
   readonly history: Map<string, HistoryTail>;
+  /** Every site's label history, oldest first (changes are rare: all of it is held in memory). */
+  readonly labels: Map<string, SiteLabelsState>;
   /** arrivedAt of putBlock calls not yet durable, with their counts. */
   readonly pendingArrivals: Map<number, number>;
   readonly warn: StorageWarning;

@@ -9,12 +9,13 @@ import {
   ARRIVAL_PREFIX, arrivalKey, BLOCK_META_PREFIX, blockKey, blockMetaKey, hex14, META_KEY, parseArrivalKey, prefixRange,
 } from './keys.js';
 import { contactHistory, knownSiteOps, loadContacts, recordContact } from './level-contacts.js';
+import { checkLabels, labelsAt, loadSiteLabels, recordSiteLabels } from './level-labels.js';
 import { blockRef, checkBlock, checkCount, checkSite, type LevelContext, type StorageDb, type StorageWarning } from './level-context.js';
 import { appendChunk, discardOps, discardPartial, loadPartials, partialView, readPartial } from './level-partials.js';
 import { decodeBlockMeta, decodeStoreMeta, encodeRecord, STORE_FORMAT } from './records.js';
 import type {
-  AggregatorStorage, BlockMeta, BlockSummary, ContactHistoryRecord, ContactReport, HistoryRange, ListBlocksOptions, PartialTarget,
-  PartialUpload, PutBlockResult, SiteContact, StorageStats,
+  AggregatorStorage, BlockMeta, BlockSummary, ContactHistoryRecord, ContactReport, HistoryRange, KnownAtOptions, ListBlocksOptions, PartialTarget,
+  PartialUpload, PutBlockResult, RecordSiteLabelsResult, SiteContact, SiteLabels, StorageStats,
 } from './storage.js';
 
 export interface LevelStorageOptions {
@@ -257,6 +258,40 @@ class LevelStorage implements AggregatorStorage {
     });
   }
 
+  recordSiteLabels(site: string, labels: Readonly<Record<string, string>>, arrivedAt: number): Promise<RecordSiteLabelsResult> {
+    return this.#op(async () => {
+      checkSite(site);
+      checkCount('arrivedAt', arrivedAt);
+      checkLabels(labels);
+      return this.#ctx.locks.run(`site:${site}`, () => recordSiteLabels(this.#ctx, site, labels, arrivedAt));
+    });
+  }
+
+  siteLabels(site: string, options: KnownAtOptions = {}): Promise<SiteLabels | undefined> {
+    return this.#op(async () => {
+      checkSite(site);
+      return labelsAt(this.#ctx.labels.get(site)?.records ?? [], options.knownAt);
+    });
+  }
+
+  listSiteLabels(options: KnownAtOptions = {}): Promise<SiteLabels[]> {
+    return this.#op(async () => {
+      const out: SiteLabels[] = [];
+      for (const site of [...this.#ctx.labels.keys()].sort()) {
+        const r = labelsAt(this.#ctx.labels.get(site)!.records, options.knownAt);
+        if (r !== undefined) out.push(r);
+      }
+      return out;
+    });
+  }
+
+  siteLabelHistory(site: string): Promise<SiteLabels[]> {
+    return this.#op(async () => {
+      checkSite(site);
+      return [...(this.#ctx.labels.get(site)?.records ?? [])];
+    });
+  }
+
   stats(): StorageStats {
     return { sites: this.#ctx.sites.size, partialUploads: this.#ctx.partials.size, commitBatches: this.#ctx.group.batches, commits: this.#ctx.group.commits };
   }
@@ -305,11 +340,13 @@ export async function openLevelStorage(options: LevelStorageOptions): Promise<Ag
       sites: new Map(),
       contacts: new Map(),
       history: new Map(),
+      labels: new Map(),
       pendingArrivals: new Map(),
       warn,
     };
     await loadPartials(ctx);
     await loadContacts(ctx);
+    await loadSiteLabels(ctx);
     return new LevelStorage(ctx);
   } catch (err) {
     await db.close().catch(() => undefined);

@@ -1,6 +1,7 @@
 // The level store's JSON records and their shape checks. A record that fails its check is
 // reported as corrupt (counted, skipped), never used.
-import type { BlockMeta, ContactHistoryRecord, SiteContact } from './storage.js';
+import { siteLabelProblems } from '../../common/site-labels.js';
+import type { BlockMeta, ContactHistoryRecord, SiteContact, SiteLabels } from './storage.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -111,4 +112,10 @@ export function decodeHistory(bytes: Uint8Array): ContactHistoryRecord | undefin
     lastErrorCode: undef(v.lastErrorCode as string | null), lastErrorMessage: undef(v.lastErrorMessage as string | null),
     agentStartTime: undef(v.agentStartTime as number | null), clockOffsetMs: undef(v.clockOffsetMs as number | null),
   };
+}
+
+export function decodeSiteLabels(bytes: Uint8Array): SiteLabels | undefined {
+  const v = parse(bytes);
+  if (!isObject(v) || typeof v.site !== 'string' || !num(v.arrivedAt) || siteLabelProblems(v.labels).length > 0) return undefined;
+  return { site: v.site, arrivedAt: v.arrivedAt, labels: v.labels as Record<string, string> };
 }

@@ -158,6 +158,29 @@ export interface HistoryRange {
   readonly to?: number;
 }
 
+/**
+ * A site's labels as the center knows them from one arrival on: one record of the site's label
+ * history, written when a hello reported labels that differ from the latest ones held.
+ */
+export interface SiteLabels {
+  readonly site: string;
+  /** The labels, names sorted. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** When the hello that reported them arrived (center clock): they are in force for any `knownAt` from then on, until the next change. Never decreases within a site. */
+  readonly arrivedAt: number;
+}
+
+/** The cut of the label readers: only what had arrived by `knownAt` (arrivedAt <= knownAt). Default: everything held. */
+export interface KnownAtOptions {
+  readonly knownAt?: number;
+}
+
+/** The outcome of `recordSiteLabels`: whether it recorded a change, and the labels now in force. */
+export interface RecordSiteLabelsResult {
+  readonly changed: boolean;
+  readonly current: SiteLabels;
+}
+
 /** Counters of a storage, for metrics and tests. */
 export interface StorageStats {
   /** Sites with a contact record or a block. */
@@ -195,8 +218,9 @@ export interface AggregatorStorage {
    */
   listBlocks(site?: string, options?: ListBlocksOptions): AsyncIterable<BlockMeta>;
   /**
-   * The earliest `arrivedAt` of a `putBlock` not yet durable, or undefined: a `known_at` cut
-   * below it is final (no block stamped at or before it can still appear).
+   * The earliest `arrivedAt` of a `putBlock` or `recordSiteLabels` not yet durable, or undefined:
+   * a `known_at` cut below it is final (no block or label change stamped at or before it can
+   * still appear).
    */
   oldestPendingArrival(): number | undefined;
 
@@ -224,10 +248,26 @@ export interface AggregatorStorage {
   recordContact(site: string, report: ContactReport): Promise<SiteContact>;
   /** A site's contact record, or undefined when it never called. */
   getContact(site: string): Promise<SiteContact | undefined>;
-  /** Every known site (a contact record or a block), sorted. */
+  /** Every known site (a contact record, a block or a label record), sorted. */
   listSites(): Promise<string[]>;
   /** A site's contact history in arrival order, within `range`. */
   contactHistory(site: string, range?: HistoryRange): Promise<ContactHistoryRecord[]>;
+
+  /**
+   * Records the labels a site reported (a hello) at `arrivedAt`: appends them to the site's label
+   * history when they differ from the latest held (any order of names; `{}` is a set too: the
+   * site reports no labels), else writes nothing. `arrivedAt` is raised to the latest record's
+   * when the clock went back, so a site's history is in arrival order. Durable when it resolves.
+   * Rejects with DW_AGGREGATOR_STORE_INVALID_ARGUMENT for a bad site id, arrival time or label set
+   * (common/site-labels.ts).
+   */
+  recordSiteLabels(site: string, labels: Readonly<Record<string, string>>, arrivedAt: number): Promise<RecordSiteLabelsResult>;
+  /** The labels in force for a site by `knownAt`: the latest change that had arrived by then, or undefined (none had). */
+  siteLabels(site: string, options?: KnownAtOptions): Promise<SiteLabels | undefined>;
+  /** `siteLabels` of every site that had reported labels by `knownAt`, sorted by site. */
+  listSiteLabels(options?: KnownAtOptions): Promise<SiteLabels[]>;
+  /** Every change of a site's labels, oldest first (the audit trail of `siteLabels`). */
+  siteLabelHistory(site: string): Promise<SiteLabels[]>;
 
   stats(): StorageStats;
   /** Waits for pending commits, then closes. Idempotent. */

@@ -5,6 +5,7 @@ import { byteSizeSchema, durationSchema } from '../../common/config-schema.js';
 import { formatDuration } from '../../common/units.js';
 import { isValidLabelName } from '../../proto/index.js';
 import { DEFAULT_BLOCK_DURATION, DEFAULT_DISK_BUDGET, DEFAULT_MAX_BLOCK_SPAN } from '../store/index.js';
+import { siteLabelProblems } from '../../common/site-labels.js';
 import { sourceConfigSchema, type SourceConfig } from '../sources/registry.js';
 
 /** Default round interval: 15 s. */
@@ -129,6 +130,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function crossFieldProblems(raw: unknown): CrossFieldProblem[] {
   const problems: CrossFieldProblem[] = [];
   if (!isRecord(raw)) return problems;
+  const labels = isRecord(raw.site) && isRecord(raw.site.labels) ? raw.site.labels : undefined;
+  if (labels !== undefined) {
+    // The limits the center holds site labels to (names and types are the schema's).
+    for (const message of siteLabelProblems(labels)) {
+      if (/^expected at most|to be at most|without control characters/.test(message)) problems.push({ path: ['site', 'labels'], message });
+    }
+  }
   const interval = parsedOr(durationSchema, raw.interval, DEFAULT_INTERVAL);
   const store = isRecord(raw.store) ? raw.store : {};
   const blockDuration = parsedOr(durationSchema, store.blockDuration, DEFAULT_BLOCK_DURATION);

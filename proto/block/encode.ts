@@ -133,6 +133,9 @@ export function encodeBlock(data: BlockData, id: BlockIdentity, options: EncodeO
       params: {
         [zc.BROTLI_PARAM_QUALITY]: options.brotliQuality ?? 5,
         [zc.BROTLI_PARAM_SIZE_HINT]: raw.length,
+        // A window no larger than the payload (the default is 4 MiB): the same output for a
+        // payload that fits, and megabytes less memory while an edge agent seals.
+        [zc.BROTLI_PARAM_LGWIN]: brotliWindowBits(raw.length),
       },
     });
     if (raw.length > stored.length * DEFAULT_DECODE_LIMITS.maxCompressionRatio) {
@@ -174,4 +177,9 @@ export function encodeBlock(data: BlockData, id: BlockIdentity, options: EncodeO
     ...(id.storeId !== undefined ? { storeId: id.storeId } : {}),
   };
   return writeFrame(header, stored);
+}
+
+/** log2 of the smallest Brotli window (16..22 bits: 64 KiB..4 MiB) that holds `n` bytes. */
+export function brotliWindowBits(n: number): number {
+  return Math.max(16, Math.min(22, Math.ceil(Math.log2(Math.max(1, n)))));
 }

@@ -111,7 +111,8 @@ describe('driftwatch agent (CLI)', () => {
       assert.equal(code, 0, agent.stderr());
       assert.equal(agent.stderr(), '');
       const messages = agent.lines.map((l) => l.msg);
-      assert.deepEqual(messages.filter((m) => m !== 'block sealed'), ['agent starting', 'agent started', 'agent stopped']);
+      assert.deepEqual(messages.filter((m) => m !== 'block sealed'),
+        ['no shipping section in the config: blocks stay in the store (docs/shipper.md)', 'agent starting', 'agent started', 'agent stopped']);
       assert.ok(agent.lines.every((l) => l.site === 'shop-0042'), 'every log line carries the site');
       assert.deepEqual(agent.lines.at(-1)!.reason, 'rounds_done');
 

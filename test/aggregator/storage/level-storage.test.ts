@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Level } from 'level';
 import { openLevelStorage, type AggregatorStorage, type LevelStorageOptions } from '../../../aggregator/storage/index.js';
-import { chunkKey, partialKey } from '../../../aggregator/storage/keys.js';
+import { chunkKey, labelsKey, partialKey } from '../../../aggregator/storage/keys.js';
 import { isDriftwatchError } from '../../../common/errors.js';
 import { blockIds, bytesOf, runStorageContract, summaryOf, type StorageHandle } from './storage-contract.js';
 
@@ -127,6 +127,30 @@ describe('level storage', () => {
       assert.ok(warnings.some((w) => w.startsWith('corrupt block record')), JSON.stringify(warnings));
       assert.equal((await h.storage.putBlock('shop-1', id!, bytes, summaryOf(bytes), T0 + 1)).status, 'stored');
       assert.equal((await h.storage.getBlockMeta('shop-1', id!))?.arrivedAt, T0 + 1);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  it('a corrupt site labels record is reported and skipped: the change before it stays in force', async () => {
+    const h = await levelHandle();
+    await h.storage.recordSiteLabels('shop-1', { region: 'eu' }, T0);
+    await h.storage.recordSiteLabels('shop-1', { region: 'us' }, T0 + 1_000);
+    await h.storage.close();
+    const db = new Level<string, string>(h.dir);
+    await db.open();
+    await db.put(labelsKey('shop-1', T0 + 1_000, 1), '{"site":"shop-1","labels":{"region":');
+    await db.close();
+    const warnings: string[] = [];
+    h.storage = await openLevelStorage({ dir: h.dir, onWarning: (_f, m) => warnings.push(m) });
+    try {
+      assert.ok(warnings.some((w) => w.startsWith('corrupt site labels record')), JSON.stringify(warnings));
+      assert.deepEqual((await h.storage.siteLabels('shop-1'))?.labels, { region: 'eu' });
+      const r = await h.storage.recordSiteLabels('shop-1', { region: 'us' }, T0 + 2_000);
+      assert.equal(r.changed, true);
+      assert.deepEqual((await h.storage.siteLabelHistory('shop-1')).map((x) => x.labels.region), ['eu', 'us']);
+      await h.reopen();
+      assert.deepEqual((await h.storage.siteLabelHistory('shop-1')).map((x) => x.labels.region), ['eu', 'us'], 'the new record did not overwrite another');
     } finally {
       await h.cleanup();
     }

@@ -246,6 +246,73 @@ export function runStorageContract(factory: StorageFactory): void {
       assert.deepEqual(await storage.contactHistory('shop-2'), []);
     });
 
+    withStorage('site labels: every change kept with its arrival time; siteLabels and listSiteLabels answer as of knownAt', async ({ storage }) => {
+      assert.equal(await storage.siteLabels('shop-1'), undefined);
+      let r = await storage.recordSiteLabels('shop-1', { tier: 'shop', region: 'eu' }, T0);
+      assert.deepEqual(r, { changed: true, current: { site: 'shop-1', labels: { region: 'eu', tier: 'shop' }, arrivedAt: T0 } });
+      assert.deepEqual(Object.keys(r.current.labels), ['region', 'tier'], 'names are sorted');
+      r = await storage.recordSiteLabels('shop-1', { region: 'eu', tier: 'shop' }, T0 + 60_000);
+      assert.deepEqual(r, { changed: false, current: { site: 'shop-1', labels: { region: 'eu', tier: 'shop' }, arrivedAt: T0 } }, 'the same set in another order is no change');
+      r = await storage.recordSiteLabels('shop-1', { region: 'us', tier: 'shop' }, T0 + 120_000);
+      assert.equal(r.changed, true);
+      await storage.recordSiteLabels('shop-1', {}, T0 + 180_000);
+      await storage.recordSiteLabels('shop-2', { region: 'eu' }, T0 + 90_000);
+
+      const at = async (site: string, knownAt?: number) => (await storage.siteLabels(site, knownAt === undefined ? {} : { knownAt }))?.labels;
+      assert.equal(await at('shop-1', T0 - 1), undefined, 'nothing had arrived');
+      assert.deepEqual(await at('shop-1', T0), { region: 'eu', tier: 'shop' }, 'in force from its arrival time on');
+      assert.deepEqual(await at('shop-1', T0 + 119_999), { region: 'eu', tier: 'shop' });
+      assert.deepEqual(await at('shop-1', T0 + 120_000), { region: 'us', tier: 'shop' });
+      assert.deepEqual(await at('shop-1', T0 + 180_000), {}, 'a site that dropped its labels has none');
+      assert.deepEqual(await at('shop-1'), {});
+      assert.deepEqual((await storage.siteLabelHistory('shop-1')).map((x) => [x.arrivedAt - T0, x.labels]),
+        [[0, { region: 'eu', tier: 'shop' }], [120_000, { region: 'us', tier: 'shop' }], [180_000, {}]]);
+
+      const list = async (knownAt?: number) => (await storage.listSiteLabels(knownAt === undefined ? {} : { knownAt })).map((x) => [x.site, x.labels, x.arrivedAt - T0]);
+      assert.deepEqual(await list(T0 - 1), []);
+      assert.deepEqual(await list(T0 + 100_000), [['shop-1', { region: 'eu', tier: 'shop' }, 0], ['shop-2', { region: 'eu' }, 90_000]]);
+      assert.deepEqual(await list(), [['shop-1', {}, 180_000], ['shop-2', { region: 'eu' }, 90_000]]);
+      assert.deepEqual(await storage.siteLabelHistory('shop-9'), []);
+      assert.deepEqual(await storage.listSites(), ['shop-1', 'shop-2'], 'a site with labels is known');
+      assert.equal(storage.oldestPendingArrival(), undefined);
+    });
+
+    withStorage('site labels: a clock that went back never reorders the history; two changes in one millisecond are both kept', async ({ storage }) => {
+      await storage.recordSiteLabels('shop-1', { tier: 'a' }, T0 + 10_000);
+      const back = await storage.recordSiteLabels('shop-1', { tier: 'b' }, T0 + 5_000);
+      assert.equal(back.current.arrivedAt, T0 + 10_000, 'raised to the latest arrival');
+      await storage.recordSiteLabels('shop-1', { tier: 'c' }, T0 + 10_000);
+      assert.deepEqual((await storage.siteLabelHistory('shop-1')).map((x) => x.labels.tier), ['a', 'b', 'c']);
+      assert.equal((await storage.siteLabels('shop-1', { knownAt: T0 + 10_000 }))?.labels.tier, 'c', 'the last of equal arrival times is in force');
+      assert.equal(await storage.siteLabels('shop-1', { knownAt: T0 + 9_999 }), undefined);
+    });
+
+    withStorage('site labels survive a restart, and a change after it continues the history', async (h) => {
+      await h.storage.recordSiteLabels('shop-1', { region: 'eu' }, T0);
+      await h.storage.recordSiteLabels('shop-1', { region: 'us' }, T0 + 1_000);
+      await h.storage.recordSiteLabels('shop-1', { region: 'ap' }, T0 + 1_000);
+      const storage = await h.reopen();
+      assert.deepEqual((await storage.siteLabelHistory('shop-1')).map((x) => [x.arrivedAt - T0, x.labels.region]), [[0, 'eu'], [1_000, 'us'], [1_000, 'ap']]);
+      assert.equal((await storage.recordSiteLabels('shop-1', { region: 'ap' }, T0 + 2_000)).changed, false, 'the latest survives as the latest');
+      await storage.recordSiteLabels('shop-1', { region: 'eu' }, T0 + 1_000);
+      assert.deepEqual((await storage.siteLabelHistory('shop-1')).map((x) => x.labels.region), ['eu', 'us', 'ap', 'eu']);
+      assert.equal((await storage.siteLabels('shop-1', { knownAt: T0 + 1_000 }))?.labels.region, 'eu');
+      assert.deepEqual(await storage.listSites(), ['shop-1']);
+    });
+
+    withStorage('site labels: bad site ids, arrival times and label sets are refused with DW_AGGREGATOR_STORE_INVALID_ARGUMENT, nothing written', async ({ storage }) => {
+      await rejectsWith(storage.recordSiteLabels('a b', { region: 'eu' }, T0), 'DW_AGGREGATOR_STORE_INVALID_ARGUMENT');
+      await rejectsWith(storage.recordSiteLabels('shop-1', { region: 'eu' }, -1), 'DW_AGGREGATOR_STORE_INVALID_ARGUMENT');
+      await rejectsWith(storage.recordSiteLabels('shop-1', { 'not-a-name': 'x' }, T0), 'DW_AGGREGATOR_STORE_INVALID_ARGUMENT');
+      await rejectsWith(storage.recordSiteLabels('shop-1', { region: 'eu\n' }, T0), 'DW_AGGREGATOR_STORE_INVALID_ARGUMENT');
+      await rejectsWith(storage.recordSiteLabels('shop-1', { region: 1 } as unknown as Record<string, string>, T0), 'DW_AGGREGATOR_STORE_INVALID_ARGUMENT');
+      const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v']));
+      await rejectsWith(storage.recordSiteLabels('shop-1', many, T0), 'DW_AGGREGATOR_STORE_INVALID_ARGUMENT');
+      await rejectsWith(storage.siteLabels('../x'), 'DW_AGGREGATOR_STORE_INVALID_ARGUMENT');
+      assert.deepEqual(await storage.listSiteLabels(), []);
+      assert.deepEqual(await storage.listSites(), []);
+    });
+
     withStorage('every site with a block or a contact is known', async ({ storage }) => {
       const [id] = blockIds(1);
       const bytes = bytesOf('z');
@@ -277,6 +344,8 @@ export function runStorageContract(factory: StorageFactory): void {
       await rejectsWith(storage.getPartial('shop-1', id!), 'DW_AGGREGATOR_STORE_CLOSED');
       await rejectsWith(storage.recordContact('shop-1', heartbeat(T0)), 'DW_AGGREGATOR_STORE_CLOSED');
       await rejectsWith(collect(storage.listBlocks()), 'DW_AGGREGATOR_STORE_CLOSED');
+      await rejectsWith(storage.recordSiteLabels('shop-1', {}, T0), 'DW_AGGREGATOR_STORE_CLOSED');
+      await rejectsWith(storage.listSiteLabels(), 'DW_AGGREGATOR_STORE_CLOSED');
     });
 
     withStorage('close waits for commits in flight', async ({ storage }) => {

@@ -202,4 +202,10 @@ sources:
       assert.match(err.message, p);
     }
   });
+
+  it('holds site labels to the limits the center keeps them to', () => {
+    const labels = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'x']));
+    const text = `site: { id: shop-1, labels: ${JSON.stringify(labels)} }\nstore: { dir: /tmp/x }\nsources: [{ kind: host, name: node }]\n`;
+    assert.throws(() => parseAgentConfig(text, { file: 'agent.yaml' }), /site\.labels: expected at most 64 site labels, found 65/);
+  });
 });

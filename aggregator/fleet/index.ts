@@ -1,0 +1,17 @@
+// The fleet's answers: the merge index over the stored blocks, and the drift, upgrades, stale and
+// sites reports computed from it. See docs/reports.md.
+export type * from './types.js';
+export { FleetError, FleetErrorCode } from './errors.js';
+export { parseSiteSelector } from './selector.js';
+export { DEFAULT_FLOAT_SERIES, type FloatSeriesFilter } from './block-changes.js';
+export { FleetIndex, type BlockArrival, type FleetIndexOptions, type FleetIndexStats, type FleetIndexWarning } from './merge-index.js';
+export type { AddBlockResult } from './site-data.js';
+export { catchUp, reindex, type BlockSource, type CatchUpOptions, type CatchUpResult, type ReindexResult } from './catch-up.js';
+export { ContactIndex, catchUpContacts, type ContactIndexOptions, type ContactSource, type ContactState } from './contacts.js';
+export { SiteLabelIndex, loadSiteLabels, staticSiteLabels, type SiteLabelHistoryReader, type SiteLabelRecord, type SiteLabelSource } from './labels.js';
+export type { FleetInputs } from './query.js';
+export { driftReport } from './drift.js';
+export { staleReport } from './stale.js';
+export { sitesReport, siteDetail } from './sites.js';
+export { upgradesReport, MAX_EVIDENCE } from './upgrades.js';
+export { CRASH_RESTARTS, LOW_DISK_BYTES, LOW_DISK_SHARE, LOW_MEMORY_SHARE } from './upgrade-evidence.js';
