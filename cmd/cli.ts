@@ -11,6 +11,9 @@ const USAGE = `usage: driftwatch <command> [options]
 
 commands:
   agent --config <file>     run the edge agent (--rounds N to stop after N rounds)
+  aggregator                run the aggregator: ingest (gRPC), fleet API and /metrics (HTTP)
+  aggregator credentials    add, list or revoke a site's ingest token
+  report <kind>             drift, upgrades, stale or sites, from an aggregator's fleet API
   demo                      run the demo (see README)
   block inspect <path>      print a block's header and statistics (--json for JSON)
   version                   print the version

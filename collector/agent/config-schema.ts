@@ -19,21 +19,8 @@ export const MAX_DEFAULT_TIMEOUT = 10_000;
 /** Log levels (pino's). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** A listen address: `host:port`, `[v6]:port` or `:port` (every interface). */
-export interface ListenAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** Parses `http.listen`; undefined when it is not `host:port` with a port in 0..65535. */
-export function parseListen(text: string): ListenAddress | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]*)):(\d{1,5})$/.exec(text);
-  if (m === null) return undefined;
-  const port = Number(m[3]);
-  if (port > 65535) return undefined;
-  const host = m[1] ?? m[2]!;
-  return { host: host === '' ? '0.0.0.0' : host, port };
-}
+export { parseListen, type ListenAddress } from '../../common/listen.js';
+import { parseListen } from '../../common/listen.js';
 
 const SITE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

@@ -2,12 +2,12 @@
 // `driftwatch block inspect` shows its blocks; a long-running agent answers /metrics and
 // /healthz (found through the port in its log line) and exits 0 on SIGTERM; bad configs exit 2.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fixturePath, repoRoot } from '../helpers/paths.js';
+import { startJsonLogChild, type JsonLogChild } from '../helpers/json-log-child.js';
+import { fixturePath } from '../helpers/paths.js';
 import { readStoreBlocks, tempDir } from '../collector/agent/helpers.js';
 import { runDriftwatch } from './cli-run.js';
 
@@ -38,52 +38,10 @@ ${script === undefined ? '' : `  - kind: exec
 `}`;
 }
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly lines: Record<string, unknown>[];
-  /** Resolves with the first log line for which `match` is true (already seen or still to come). */
-  waitFor(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-}
+type Running = JsonLogChild;
 
 function startAgent(args: string[]): Running {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'driftwatch.js'), 'agent', ...args], {
-    cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
-  let buffered = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const text = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      const line = JSON.parse(text) as Record<string, unknown>;
-      lines.push(line);
-      for (const w of waiters.filter((x) => x.match(line))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return {
-    child, lines, exited, stderr: () => err,
-    waitFor(match) {
-      const seen = lines.find(match);
-      if (seen !== undefined) return Promise.resolve(seen);
-      return Promise.race([
-        new Promise<Record<string, unknown>>((resolve) => waiters.push({ match, resolve })),
-        exited.then((code) => {
-          throw new Error(`agent exited (${code}) before the expected log line; stderr: ${err}; stdout: ${JSON.stringify(lines)}`);
-        }),
-      ]);
-    },
-  };
+  return startJsonLogChild(['agent', ...args]);
 }
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {

@@ -6,8 +6,11 @@ import { repoRoot } from './paths.js';
 
 export interface JsonLogChild {
   readonly child: ChildProcess;
-  /** Resolves with the first line whose `msg` is `msg` (seen already or to come); rejects if the process exits first. */
-  waitFor(msg: string): Promise<Record<string, unknown>>;
+  /**
+   * Resolves with the first line whose `msg` is `match` (or for which `match` is true), seen
+   * already or to come; rejects if the process exits first.
+   */
+  waitFor(match: string | ((line: Record<string, unknown>) => boolean)): Promise<Record<string, unknown>>;
   /** Every line logged so far. */
   readonly lines: readonly Record<string, unknown>[];
   readonly exited: Promise<number | null>;
@@ -20,7 +23,7 @@ export function startJsonLogChild(args: readonly string[], env: Record<string, s
     cwd: repoRoot, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];
-  const waiters: { msg: string; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const waiters: { test: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
   let buffered = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -36,7 +39,7 @@ export function startJsonLogChild(args: readonly string[], env: Record<string, s
         line = { msg: text };
       }
       lines.push(line);
-      for (const w of waiters.filter((x) => x.msg === line.msg)) {
+      for (const w of waiters.filter((x) => x.test(line))) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve(line);
       }
@@ -46,13 +49,15 @@ export function startJsonLogChild(args: readonly string[], env: Record<string, s
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return {
     child, exited, lines, stderr: () => err,
-    waitFor(msg) {
-      const seen = lines.find((l) => l.msg === msg);
+    waitFor(match) {
+      const test = typeof match === 'string' ? (l: Record<string, unknown>) => l.msg === match : match;
+      const seen = lines.find(test);
       if (seen !== undefined) return Promise.resolve(seen);
       return Promise.race([
-        new Promise<Record<string, unknown>>((resolve) => waiters.push({ msg, resolve })),
+        new Promise<Record<string, unknown>>((resolve) => waiters.push({ test, resolve })),
         exited.then((code) => {
-          throw new Error(`driftwatch ${args[0] ?? ''} exited (${code}) before logging ${JSON.stringify(msg)}; stderr: ${err}; last lines: ${JSON.stringify(lines.slice(-5))}`);
+          const what = typeof match === 'string' ? JSON.stringify(match) : 'the expected line';
+          throw new Error(`driftwatch ${args[0] ?? ''} exited (${code}) before logging ${what}; stderr: ${err}; last lines: ${JSON.stringify(lines.slice(-5))}`);
         }),
       ]);
     },
