@@ -16,12 +16,11 @@ import type { CliIo } from './cli.js';
 const USAGE = 'usage: driftwatch demo [--keep]';
 const SITE = 'shop-0042';
 
-const NOTE = `This is the foundation only: the block format, its codec and the edge store, running for
-real on a synthetic site. The edge agent with its real sources (Kubernetes, host, SNMP,
-Prometheus, exec) runs with \`driftwatch agent --config agent.yaml\` (see docs/agent.md); the
-shipper that uploads sealed blocks over gRPC when the link is up, and the aggregator with its
-drift, failed-upgrade and stale-site reports arrive with the next issues; the demo then grows
-into a simulated fleet of sites followed through a week.`;
+const NOTE = `This interim demo shows the edge store on a synthetic site. The rest runs today as
+commands: the edge agent with its real sources (\`driftwatch agent --config agent.yaml\`,
+docs/agent.md) ships its blocks over gRPC to \`driftwatch aggregator\` (docs/shipper.md,
+docs/aggregator.md) through any outage; the fleet reports (docs/reports.md) are being wired into
+the aggregator. Next, this demo becomes a simulated fleet of 500 sites followed through a week.`;
 
 /** The `demo` command. Returns 0; throws a DriftwatchError (exit 2) on a bad option. */
 export async function demoCommand(args: string[], io: CliIo): Promise<number> {
