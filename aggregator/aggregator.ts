@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
 import { AggregatorError, AggregatorErrorCode } from './errors.js';
+import { createFleetService, describePolicySettings, openPolicies, type FleetService, type PolicySettings } from './fleet/index.js';
 import type { FleetReports } from './http/fleet-routes.js';
 import type { HealthStatus } from './http/routes.js';
 import { startAggregatorHttp, type AggregatorHttp } from './http/server.js';
@@ -40,6 +41,20 @@ export interface FleetApi {
   close?(): Promise<void>;
 }
 
+/**
+ * The built-in fleet reports (docs/aggregator.md#fleet-reports): the merge index over the stored
+ * blocks, rebuilt at start and kept caught up, judged against the policies.
+ */
+export interface FleetSettings {
+  /** Where the desired state comes from. Default: none — drift and upgrades find no expectations (logged). */
+  readonly policies?: PolicySettings;
+  /** Catch up with the store at least this often (ms); it also catches up shortly after each commit. Default 1 s. */
+  readonly catchUpIntervalMs?: number;
+}
+
+/** A custom fleet API, built once the storage is open (tests, other report engines). */
+export type FleetFactory = (deps: FleetDeps) => FleetApi | Promise<FleetApi>;
+
 /** Where the site credentials come from: a file (reloadable) or a fixed set. */
 export type CredentialSource = { readonly file: string } | { readonly credentials: Credentials };
 
@@ -64,10 +79,11 @@ export interface AggregatorOptions {
   /** Another storage implementation, used instead of the level store in `dataDir` (closed by close()). */
   readonly storage?: AggregatorStorage;
   /**
-   * The fleet API (/fleet/v1/*, docs/api.md): called once the storage is open, before the HTTP
-   * listener starts. Without it, /fleet/ answers 404 DW_API_NOT_FOUND.
+   * The fleet API (/fleet/v1/*, docs/api.md): FleetSettings for the built-in reports (`{}`: no
+   * policies; `{ policies: { dir } }`), or a FleetFactory, called once the storage is open,
+   * before the HTTP listener starts. Without it, /fleet/ answers 404 DW_API_NOT_FOUND.
    */
-  readonly fleet?: (deps: FleetDeps) => FleetApi | Promise<FleetApi>;
+  readonly fleet?: FleetSettings | FleetFactory;
   /** More HTTP routes, registered on the same fastify instance. */
   readonly httpPlugins?: readonly FastifyPluginAsync[];
   /** How long close() lets calls in progress finish before cancelling them. Default 5 s. */
@@ -86,6 +102,11 @@ export interface Aggregator {
   readonly registry: Registry;
   /** The fastify instance (routes can be injected in tests with `app.inject`). */
   readonly http: FastifyInstance;
+  /**
+   * The built-in fleet service (with `fleet: FleetSettings`; undefined otherwise): `whenReady()`,
+   * `catchUp()`, `reloadPolicies()`, `indexedThrough()`, the reports in process.
+   */
+  readonly fleet: FleetService | undefined;
   /** Re-reads the credentials file (from a file source; a no-op otherwise). Rejects with DW_AGGREGATOR_CREDENTIALS_*; the old set stays then. */
   reloadCredentials(): Promise<void>;
   /**
@@ -122,6 +143,8 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     const source = options.credentials;
     let credentials = 'file' in source ? await loadCredentials(source.file) : source.credentials;
 
+    // The built-in fleet service catches up shortly after each commit (set once it exists).
+    let onCommit: (() => void) | undefined;
     let storage = options.storage;
     if (storage === undefined) {
       try {
@@ -136,6 +159,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
         onCommitBatch: (b) => {
           metrics.commitBatchSize.observe(b.commits);
           metrics.commitDuration.observe(b.ms / 1000);
+          onCommit?.();
         },
         onWarning: (fields, message) => logger.warn(fields, message),
       });
@@ -158,11 +182,28 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     });
     cleanups.push(async () => metrics.setSources(undefined));
 
-    const fleet = options.fleet === undefined ? undefined : await options.fleet({ storage: store, clock, logger, registry });
-    if (fleet?.close !== undefined) cleanups.push(() => fleet.close!());
+    let service: FleetService | undefined;
+    let fleet: FleetApi | undefined;
+    if (typeof options.fleet === 'function') {
+      fleet = await options.fleet({ storage: store, clock, logger, registry });
+    } else if (options.fleet !== undefined) {
+      const settings = options.fleet;
+      if (settings.policies !== undefined) await mkdir(options.dataDir, { recursive: true });
+      const policies = settings.policies === undefined ? undefined : await openPolicies(settings.policies, { dataDir: options.dataDir, clock, logger, registry });
+      if (settings.policies !== undefined) logger.info({ policies: describePolicySettings(settings.policies), historyFile: policies?.file }, 'policies configured');
+      const s = createFleetService({
+        storage: store, clock, logger, registry, policies: policies?.source, ...(policies === undefined ? {} : { persistPolicies: policies.persist }),
+        ...(settings.catchUpIntervalMs === undefined ? {} : { catchUpInterval: settings.catchUpIntervalMs }),
+      });
+      service = s;
+      onCommit = () => s.notifyCommit();
+      fleet = { reports: s, ready: () => s.ready(), indexedThrough: () => s.indexedThrough(), close: () => s.close() };
+    }
+    const fleetApi = fleet;
+    if (fleetApi?.close !== undefined) cleanups.push(() => fleetApi.close!());
     const fleetReady = (): HealthStatus => {
       if (closing) return { ok: false, reason: 'the aggregator is shutting down' };
-      return fleet?.ready?.() ?? { ok: true, reason: 'index caught up' };
+      return fleetApi?.ready?.() ?? { ok: true, reason: 'index caught up' };
     };
 
     const grpc: IngestServer = await startIngestServer({ listen: grpcListen, tls: options.tls, context: ctx });
@@ -175,12 +216,12 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       ready: () => {
         if (!ready) return { ok: false, reason: closing ? 'shutting down' : 'starting' };
         const f = fleetReady();
-        if (fleet !== undefined && !f.ok) return { ok: false, reason: `fleet index not ready: ${f.reason}` };
-        return { ok: true, reason: `accepting uploads on ${grpc.address}${fleet === undefined ? '' : '; fleet index caught up'}` };
+        if (fleetApi !== undefined && !f.ok) return { ok: false, reason: `fleet index not ready: ${f.reason}` };
+        return { ok: true, reason: `accepting uploads on ${grpc.address}${fleetApi === undefined ? '' : `; fleet index caught up${service === undefined ? '' : ` (${f.reason})`}`}` };
       },
-      ...(fleet === undefined ? {} : {
+      ...(fleetApi === undefined ? {} : {
         fleet: {
-          reports: fleet.reports,
+          reports: fleetApi.reports,
           ready: fleetReady,
           now: () => clock.now(),
           // A cut at "now" stays final and indexed: below the arrival time of any write not yet
@@ -189,7 +230,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
             const now = clock.now();
             const pending = store.oldestPendingArrival();
             const final = pending === undefined ? now : Math.min(now, pending - 1);
-            return fleet.indexedThrough === undefined ? final : Math.max(0, Math.min(final, fleet.indexedThrough()));
+            return fleetApi.indexedThrough === undefined ? final : Math.max(0, Math.min(final, fleetApi.indexedThrough()));
           },
           logger,
         },
@@ -220,6 +261,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       storage: store,
       registry,
       http: http.app,
+      fleet: service,
       async reloadCredentials() {
         if ('file' in source) {
           credentials = await loadCredentials(source.file);
@@ -235,7 +277,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
           await Promise.all([...uploads.values()].map((u) => u.stop(stopping)));
           await grpc.close(options.shutdownGraceMs ?? 5_000);
           await http.close();
-          await fleet?.close?.();
+          await fleetApi?.close?.();
           metrics.setSources(undefined);
           await store.close();
           logger.info({}, 'aggregator stopped');

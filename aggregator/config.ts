@@ -9,6 +9,8 @@ import { isLoopbackHost, parseListen } from '../common/listen.js';
 import { AggregatorError, AggregatorErrorCode } from './errors.js';
 import { DEFAULT_INGEST_LIMITS } from './ingest/limits.js';
 import { DEFAULT_GROUP_COMMIT } from './storage/index.js';
+import { DEFAULT_CATCH_UP_INTERVAL } from './fleet/index.js';
+import { DEFAULT_POLL_INTERVAL } from './policy/index.js';
 
 /** Default gRPC listener: every interface, port 7443. */
 export const DEFAULT_GRPC_LISTEN = ':7443';
@@ -28,6 +30,7 @@ export const AGGREGATOR_OVERRIDES: readonly ConfigOverride[] = [
   { path: ['grpc', 'insecure'], flag: 'insecure', env: 'DRIFTWATCH_AGGREGATOR_INSECURE', boolean: true },
   { path: ['http', 'listen'], flag: 'http-listen', env: 'DRIFTWATCH_AGGREGATOR_HTTP_LISTEN' },
   { path: ['credentials'], flag: 'credentials', env: 'DRIFTWATCH_AGGREGATOR_CREDENTIALS' },
+  { path: ['policies', 'dir'], flag: 'policies', env: 'DRIFTWATCH_AGGREGATOR_POLICIES' },
   { path: ['log', 'level'], flag: 'log-level', env: 'DRIFTWATCH_AGGREGATOR_LOG_LEVEL' },
 ];
 
@@ -59,6 +62,22 @@ const limitsSchema = z.strictObject({
   partialTtl: durationAtLeast(60_000).default(DEFAULT_PARTIAL_TTL),
 });
 
+/** Where the desired state comes from (docs/policies.md): exactly one of `dir` and `git` (a cross-field rule). */
+const policiesSchema = z.strictObject({
+  /** A directory of policy YAML files. */
+  dir: z.string().min(1).optional(),
+  /** A local git repository: the ref's first-parent history, one subdirectory. */
+  git: z.strictObject({
+    repository: z.string().min(1),
+    ref: z.string().min(1).default('HEAD'),
+    subdirectory: z.string().default(''),
+  }).optional(),
+  /** Reload on file-system events. */
+  watch: booleanSchema.default(true),
+  /** Reload this often in any case; 0 turns polling off. */
+  pollInterval: durationSchema.default(DEFAULT_POLL_INTERVAL),
+});
+
 const schema = z.strictObject({
   /** The data directory (created when missing). */
   dataDir: z.string().min(1),
@@ -82,6 +101,12 @@ const schema = z.strictObject({
     maxCommits: positiveInt(100_000).default(DEFAULT_GROUP_COMMIT.maxCommits),
   }).prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+  /** The desired state; none: drift and upgrades find no expectations. */
+  policies: policiesSchema.optional(),
+  fleet: z.strictObject({
+    /** Catch the fleet index up with the store at least this often (it also does so shortly after each commit). */
+    catchUpInterval: durationAtLeast(10).refine((ms) => ms <= 3_600_000, { error: 'expected at most 1h' }).default(DEFAULT_CATCH_UP_INTERVAL),
+  }).prefault({}),
 });
 
 /** A validated aggregator config: defaults filled in, durations in ms, sizes in bytes. Frozen. */
@@ -91,7 +116,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Rules across fields: TLS or insecure (not both, not neither), insecure only on loopback, chunks within blocks. */
+/** Rules across fields: TLS or insecure (not both, not neither), insecure only on loopback, chunks within blocks, one policy source. */
 export function aggregatorCrossFieldProblems(raw: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (!isRecord(raw)) return problems;
@@ -106,6 +131,11 @@ export function aggregatorCrossFieldProblems(raw: unknown): ConfigProblem[] {
     }
   } else if (insecure.success && tls === undefined) {
     problems.push({ path: ['grpc', 'tls'], message: 'expected grpc.tls with cert and key files (or grpc.insecure: true on loopback for a demo), found neither' });
+  }
+  if (isRecord(raw.policies)) {
+    const { dir, git } = raw.policies;
+    if (dir !== undefined && git !== undefined) problems.push({ path: ['policies'], message: 'expected either policies.dir or policies.git, found both' });
+    if (dir === undefined && git === undefined) problems.push({ path: ['policies'], message: 'expected policies.dir (a directory of policy files) or policies.git (a repository), found neither' });
   }
   const limits = isRecord(raw.limits) ? raw.limits : {};
   const block = limits.maxBlockBytes === undefined ? DEFAULT_INGEST_LIMITS.maxBlockBytes : byteSizeSchema.safeParse(limits.maxBlockBytes).data;

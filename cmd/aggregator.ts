@@ -1,13 +1,13 @@
-// `driftwatch aggregator [--config aggregator.yaml] [flags]`: the center's aggregator (ingest
-// today). The one place that reads argv and env for it, builds its logger and prom-client
-// registry, reads the TLS files, and handles SIGINT/SIGTERM (stop) and SIGHUP (reload the site
-// credentials). See docs/aggregator.md.
+// `driftwatch aggregator [--config aggregator.yaml] [flags]`: the center's aggregator — ingest and
+// the fleet reports. The one place that reads argv and env for it, builds its logger and
+// prom-client registry, reads the TLS files, and handles SIGINT/SIGTERM (stop) and SIGHUP (reload
+// the site credentials and the policies). See docs/aggregator.md.
 import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import {
   AGGREGATOR_CONFIG_ENV, AGGREGATOR_OVERRIDES, AggregatorError, AggregatorErrorCode, loadAggregatorConfig, startAggregator, type AggregatorConfig,
-  type TlsMaterial,
+  type PolicySettings, type TlsMaterial,
 } from '../aggregator/index.js';
 import { describeReadError } from '../common/config-load.js';
 import { DriftwatchError, errorMessage } from '../common/errors.js';
@@ -15,21 +15,28 @@ import type { CliIo } from './cli.js';
 
 const USAGE = `usage: driftwatch aggregator [--config <aggregator.yaml>] [--data-dir DIR] [--grpc-listen HOST:PORT]
                              [--http-listen HOST:PORT] [--tls-cert FILE --tls-key FILE | --insecure]
-                             [--credentials FILE] [--log-level info]
-       driftwatch aggregator credentials add|list|revoke ... (see --help)`;
+                             [--credentials FILE] [--policies DIR] [--log-level info]
+       driftwatch aggregator credentials add|list|revoke ... (see --help)
+       driftwatch aggregator reindex --data-dir DIR`;
 
 const HELP = `${USAGE}
 
-Receives sealed blocks from the sites' agents over gRPC and stores them durably (docs/aggregator.md).
-  --config FILE        the YAML config (or ${AGGREGATOR_CONFIG_ENV}); flags alone are enough too
-${AGGREGATOR_OVERRIDES.map((o) => `  --${`${o.flag}${o.boolean === true ? '' : ' VALUE'}`.padEnd(19)}overrides ${o.path.join('.')} (env ${o.env})`).join('\n')}
+Receives sealed blocks from the sites' agents over gRPC, stores them durably, and answers the fleet
+reports (drift, upgrades, stale, sites) over HTTP from an index it rebuilds from the stored blocks at
+start (docs/aggregator.md).
+  --config FILE          the YAML config (or ${AGGREGATOR_CONFIG_ENV}); flags alone are enough too
+${AGGREGATOR_OVERRIDES.map((o) => `  --${`${o.flag}${o.boolean === true ? '' : ' VALUE'}`.padEnd(21)}overrides ${o.path.join('.')} (env ${o.env})`).join('\n')}
 Precedence: flags, then environment variables, then the file, then defaults.
-SIGINT/SIGTERM stop it cleanly; SIGHUP re-reads the credentials file.
+Without policies (policies.dir or policies.git), drift and upgrades find no expectations.
+SIGINT/SIGTERM stop it cleanly; SIGHUP re-reads the credentials file and the policies.
 
 Site credentials (docs/security.md):
   driftwatch aggregator credentials add --site ID --credentials FILE     a new token for a site, printed once
   driftwatch aggregator credentials list --credentials FILE              sites and their key ids
   driftwatch aggregator credentials revoke --site ID --key KEYID --credentials FILE
+
+Verification:
+  driftwatch aggregator reindex --data-dir DIR   rebuild the fleet index from the stored blocks (of a stopped aggregator), print blocks, sites, time
 `;
 
 function usageError(found: string): DriftwatchError {
@@ -86,6 +93,16 @@ async function tlsOf(config: AggregatorConfig): Promise<TlsMaterial | 'insecure'
   return tls.clientCa === undefined ? material : { ...material, clientCa: await readPem(tls.clientCa, 'client CA certificate') };
 }
 
+/** The policy source of the config (the schema lets exactly one of dir and git through), or undefined. */
+function policySettings(config: AggregatorConfig): PolicySettings | undefined {
+  const p = config.policies;
+  if (p === undefined) return undefined;
+  const reload = { watch: p.watch, pollIntervalMs: p.pollInterval };
+  if (p.dir !== undefined) return { dir: p.dir, ...reload };
+  if (p.git !== undefined) return { git: { repository: p.git.repository, ref: p.git.ref, subdirectory: p.git.subdirectory }, ...reload };
+  return undefined;
+}
+
 /**
  * The `aggregator` command. Resolves to 0 after SIGINT/SIGTERM once it stopped cleanly. Throws a
  * DriftwatchError (exit 2): DW_CLI_USAGE, DW_AGGREGATOR_CONFIG_*, _TLS_INVALID,
@@ -100,6 +117,8 @@ export async function aggregatorCommand(args: string[], io: CliIo): Promise<numb
   const file = parsed.config ?? (process.env[AGGREGATOR_CONFIG_ENV] || undefined);
   const config = await loadAggregatorConfig({ file, env: process.env, flags: parsed.flags });
   const tls = await tlsOf(config);
+
+  const policies = policySettings(config);
 
   const logger = pino({ level: config.log.level, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }, io.stdout);
   const registry = new Registry();
@@ -119,14 +138,23 @@ export async function aggregatorCommand(args: string[], io: CliIo): Promise<numb
     },
     partialTtlMs: l.partialTtl,
     groupCommit: { maxDelayMs: config.groupCommit.maxDelay, maxCommits: config.groupCommit.maxCommits },
+    fleet: { catchUpIntervalMs: config.fleet.catchUpInterval, ...(policies === undefined ? {} : { policies }) },
   });
   logger.info({ configFile: file, dataDir: config.dataDir, grpc: aggregator.grpcAddress, http: aggregator.httpAddress }, 'aggregator listening');
+  const fleet = aggregator.fleet!;
+  // Startup is a reindex: the reports answer (and /readyz turns 200) once it finished.
+  fleet.whenReady().then(
+    () => logger.info({ indexedThrough: fleet.indexedThrough(), reason: fleet.ready().reason }, 'fleet reports ready'),
+    () => undefined,
+  );
 
   let stop!: (signal: NodeJS.Signals) => void;
   const stopped = new Promise<NodeJS.Signals>((resolve) => (stop = resolve));
   const onSignal = (signal: NodeJS.Signals): void => stop(signal);
   const onHup = (): void => {
     aggregator.reloadCredentials().catch((err: unknown) => logger.error({ code: (err as { code?: string }).code, err: errorMessage(err) }, 'credentials reload failed; the previous credentials stay in force'));
+    // The outcome is logged by the policy source (loaded, rejected, unreadable).
+    fleet.reloadPolicies().catch((err: unknown) => logger.warn({ code: (err as { code?: string }).code, err: errorMessage(err) }, 'policy reload on SIGHUP failed'));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

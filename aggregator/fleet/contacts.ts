@@ -98,14 +98,25 @@ export class ContactIndex implements ContactSource {
 
 /**
  * Reads the contact history that arrived after the index's watermark, up to `now` minus
- * `graceMs` (default 5 s: a contact is stamped before it is durable), for every site the
- * storage knows. Rejects with the storage's errors.
+ * `graceMs` (default 5 s: a contact is stamped before it is durable; 0 when `now` is already
+ * below the storage's oldestPendingArrival(), which counts contacts), for every site the
+ * storage knows. With `getContact` (the site's latest contact, in memory in the level storage),
+ * sites whose last contact is not newer than the watermark are skipped unread. Rejects with the
+ * storage's errors.
  */
-export async function catchUpContacts(index: ContactIndex, storage: Pick<AggregatorStorage, 'listSites' | 'contactHistory'>, options: { now: number; graceMs?: number }): Promise<number> {
+export async function catchUpContacts(
+  index: ContactIndex, storage: Pick<AggregatorStorage, 'listSites' | 'contactHistory'> & Partial<Pick<AggregatorStorage, 'getContact'>>,
+  options: { now: number; graceMs?: number },
+): Promise<number> {
   const cut = options.now - (options.graceMs ?? 5_000);
   if (cut <= index.indexedThrough) return 0;
   let n = 0;
   for (const site of await storage.listSites()) {
+    if (storage.getContact !== undefined) {
+      // lastContactAt is the latest of every contact's arrival: nothing newer is in the history.
+      const last = await storage.getContact(site);
+      if (last === undefined || last.lastContactAt <= index.indexedThrough) continue;
+    }
     for (const r of await storage.contactHistory(site, { from: index.indexedThrough + 1, to: cut })) {
       index.add(r);
       n++;

@@ -8,10 +8,17 @@ export { FleetIndex, type BlockArrival, type FleetIndexOptions, type FleetIndexS
 export type { AddBlockResult } from './site-data.js';
 export { catchUp, reindex, type BlockSource, type CatchUpOptions, type CatchUpResult, type ReindexResult } from './catch-up.js';
 export { ContactIndex, catchUpContacts, type ContactIndexOptions, type ContactSource, type ContactState } from './contacts.js';
-export { SiteLabelIndex, loadSiteLabels, staticSiteLabels, type SiteLabelHistoryReader, type SiteLabelRecord, type SiteLabelSource } from './labels.js';
+export {
+  SiteLabelIndex, catchUpSiteLabels, loadSiteLabels, staticSiteLabels, type SiteLabelChangeReader, type SiteLabelHistoryReader, type SiteLabelRecord, type SiteLabelSource,
+} from './labels.js';
 export type { FleetInputs } from './query.js';
 export { driftReport } from './drift.js';
 export { staleReport } from './stale.js';
 export { sitesReport, siteDetail } from './sites.js';
 export { upgradesReport, MAX_EVIDENCE } from './upgrades.js';
 export { CRASH_RESTARTS, LOW_DISK_BYTES, LOW_DISK_SHARE, LOW_MEMORY_SHARE } from './upgrade-evidence.js';
+export { createFleetMetrics, type FleetGaugeSources, type FleetMetrics } from './metrics.js';
+export { describePolicySettings, openPolicies, type OpenedPolicies, type PolicySettings } from './policies.js';
+export {
+  createFleetService, DEFAULT_CATCH_UP_INTERVAL, DEFAULT_COMMIT_DELAY, DEFAULT_QUERY_WAIT, type FleetService, type FleetServiceOptions,
+} from './service.js';

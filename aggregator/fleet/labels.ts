@@ -25,6 +25,17 @@ export interface SiteLabelHistoryReader {
 /** Label history in memory. */
 export class SiteLabelIndex implements SiteLabelSource {
   readonly #sites = new Map<string, SiteLabelRecord[]>();
+  #indexedThrough = -1;
+
+  /** Label changes that arrived by this time are all held (catchUpSiteLabels); -1 before. */
+  get indexedThrough(): number {
+    return this.#indexedThrough;
+  }
+
+  /** Never moves back. */
+  markIndexedThrough(t: number): void {
+    if (t > this.#indexedThrough) this.#indexedThrough = t;
+  }
 
   /** Records a change; changes of one site must come in arrival order (an older one is ignored). */
   record(r: SiteLabelRecord): void {
@@ -57,4 +68,33 @@ export async function loadSiteLabels(reader: SiteLabelHistoryReader): Promise<Si
   const index = new SiteLabelIndex();
   for (const site of await reader.listSites()) for (const r of await reader.siteLabelHistory(site)) index.record(r);
   return index;
+}
+
+/** The part of the storage label catch-up reads (both in memory in the level storage). */
+export interface SiteLabelChangeReader {
+  listSiteLabels(options?: { knownAt?: number }): Promise<readonly SiteLabelRecord[]>;
+  siteLabelHistory(site: string): Promise<readonly SiteLabelRecord[]>;
+}
+
+/**
+ * Adds the label changes that arrived after the index's watermark and by `now` (the caller keeps
+ * `now` below any write not yet durable: storage.oldestPendingArrival()), then moves the
+ * watermark to `now`. Reads the history of the sites whose latest change is newer than the
+ * watermark only. Resolves to the number of changes added; rejects with the storage's errors.
+ */
+export async function catchUpSiteLabels(index: SiteLabelIndex, storage: SiteLabelChangeReader, options: { now: number }): Promise<number> {
+  const from = index.indexedThrough;
+  const cut = options.now;
+  if (cut <= from) return 0;
+  let n = 0;
+  for (const latest of await storage.listSiteLabels()) {
+    if (latest.arrivedAt <= from) continue;
+    for (const r of await storage.siteLabelHistory(latest.site)) {
+      if (r.arrivedAt <= from || r.arrivedAt > cut) continue;
+      index.record(r);
+      n++;
+    }
+  }
+  index.markIndexedThrough(cut);
+  return n;
 }

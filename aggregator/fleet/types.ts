@@ -31,9 +31,9 @@ export interface FleetLine {
 }
 
 export interface ReportQuery {
-  /** Event time; default now. */
+  /** Event time. Required here; the HTTP API defaults it to knownAt. */
   readonly at: number;
-  /** Arrival cutoff; default now. */
+  /** Arrival cutoff. Required here; the HTTP API defaults it to the watermark, the latest final cut ("now"). */
   readonly knownAt: number;
   /** A Kubernetes-style label selector on site labels (`region=eu,tier!=lab`); default all. */
   readonly selector?: string;

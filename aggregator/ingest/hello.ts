@@ -61,8 +61,12 @@ export function handleHello(ctx: IngestContext, call: ServerUnaryCall<HelloReque
     const labels: Record<string, string> = { ...(req.siteLabels ?? {}) };
     const problems = siteLabelProblems(labels);
     if (problems.length > 0) throw fail(IngestErrorCode.BadRequest, `site_labels: ${problems.join('; ')}`);
-    await ctx.storage.recordContact(site, { kind: 'hello', at, agentTime: num(req.agentTime), agentVersion: (req.agentVersion ?? '').slice(0, 128) });
-    const recorded = await ctx.storage.recordSiteLabels(site, labels, at);
+    // Both calls are made in the turn that stamped `at`, so the storage counts `at` as pending
+    // until both are durable (a known_at cut is never placed past a write still to come).
+    const [, recorded] = await Promise.all([
+      ctx.storage.recordContact(site, { kind: 'hello', at, agentTime: num(req.agentTime), agentVersion: (req.agentVersion ?? '').slice(0, 128) }),
+      ctx.storage.recordSiteLabels(site, labels, at),
+    ]);
     if (recorded.changed) ctx.logger.info({ site, labels: recorded.current.labels, arrivedAt: recorded.current.arrivedAt }, 'site labels changed');
     const metas = await ctx.storage.getBlockMetas(site, texts);
     const held: Uint8Array[] = [];

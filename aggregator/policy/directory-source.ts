@@ -129,6 +129,7 @@ export function createDirectoryPolicySource(opts: DirectoryPolicySourceOptions):
     reload: () => driver.reload('explicit'),
     nextReload: () => driver.nextReload(),
     onReload: (listener) => driver.onReload(listener),
+    reloadingSince: () => driver.runningSince,
     close: () => driver.close(),
   };
 }

@@ -189,6 +189,7 @@ export function createGitPolicySource(opts: GitPolicySourceOptions): PolicySourc
     reload: () => driver.reload('explicit'),
     nextReload: () => driver.nextReload(),
     onReload: (listener) => driver.onReload(listener),
+    reloadingSince: () => driver.runningSince,
     close: () => driver.close(),
   };
 }

@@ -22,3 +22,4 @@ export {
 export { createDirectoryPolicySource, type DirectoryPolicySourceOptions } from './directory-source.js';
 export { createGitPolicySource, type GitPolicySourceOptions } from './git-source.js';
 export { createPolicyMetrics, type PolicyMetrics } from './metrics.js';
+export { loadPolicyHistoryFile, POLICY_HISTORY_FILE, savePolicyHistoryFile, type LoadedHistory } from './history-file.js';

@@ -97,6 +97,11 @@ export interface PolicySource {
   nextReload(): Promise<ReloadResult>;
   /** Calls `listener` after every completed reload; returns the unsubscribe. */
   onReload(listener: (result: ReloadResult) => void): () => void;
+  /**
+   * The clock time a reload in progress started at — the `loadedAt` of whatever it will add —
+   * or undefined when none runs. A `known_at` below it is final as far as this source goes.
+   */
+  reloadingSince(): number | undefined;
   /** Stops watching and polling and waits for a running reload. Idempotent. */
   close(): Promise<void>;
 }
@@ -129,6 +134,7 @@ export class ReloadDriver {
 
   readonly #current: () => PolicyRevision | undefined;
   #started = false;
+  #runningSince: number | undefined;
 
   /** `current` gives the latest revision, for the result of a reload that threw. */
   constructor(
@@ -164,8 +170,14 @@ export class ReloadDriver {
     return p;
   }
 
+  /** The start time of the reload in progress (see PolicySource.reloadingSince). */
+  get runningSince(): number | undefined {
+    return this.#runningSince;
+  }
+
   async #once(trigger: ReloadTrigger): Promise<ReloadResult> {
     const at = this.clock.now();
+    this.#runningSince = at;
     let result: ReloadResult;
     try {
       result = { ...(await this.#run(trigger, at)), trigger, at };
@@ -175,7 +187,12 @@ export class ReloadDriver {
         : new PolicyError(PolicyErrorCode.SourceUnreadable, `expected to read the ${this.#kind} policy source, found an error: ${errorMessage(err)}`, { cause: err });
       result = { outcome: 'failed', trigger, at, added: [], rejected: [], error, inForce: this.#current() };
     }
-    this.#report(result);
+    try {
+      this.#report(result);
+    } finally {
+      // After the listeners ran: one that persists the history takes over the pending time in the same turn.
+      this.#runningSince = undefined;
+    }
     return result;
   }
 

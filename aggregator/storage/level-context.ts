@@ -55,7 +55,7 @@ export interface LevelContext {
   readonly history: Map<string, HistoryTail>;
   /** Every site's label history, oldest first (changes are rare: all of it is held in memory). */
   readonly labels: Map<string, SiteLabelsState>;
-  /** arrivedAt of putBlock calls not yet durable, with their counts. */
+  /** Arrival times of putBlock, recordSiteLabels and recordContact calls not yet settled, with their counts. */
   readonly pendingArrivals: Map<number, number>;
   readonly warn: StorageWarning;
 }

@@ -42,15 +42,8 @@ export async function recordSiteLabels(ctx: LevelContext, site: string, labels: 
   if (latest !== undefined && sameSiteLabels(latest.labels, labels)) return { changed: false, current: latest };
   const record: SiteLabels = { site, labels: sortedSiteLabels(labels), arrivedAt: Math.max(at, latest?.arrivedAt ?? 0) };
   const ops: BatchOp[] = [{ type: 'put', key: labelsKey(site, record.arrivedAt, state.n), value: encodeRecord(record) }, ...knownSiteOps(ctx, site, at)];
-  const pending = ctx.pendingArrivals;
-  pending.set(record.arrivedAt, (pending.get(record.arrivedAt) ?? 0) + 1);
-  try {
-    await ctx.group.commit(ops);
-  } finally {
-    const left = pending.get(record.arrivedAt)! - 1;
-    if (left === 0) pending.delete(record.arrivedAt);
-    else pending.set(record.arrivedAt, left);
-  }
+  // Pending (oldestPendingArrival) from the call on, at `at` ≤ record.arrivedAt: LevelStorage.#stamped.
+  await ctx.group.commit(ops);
   state.n++;
   state.records.push(record);
   ctx.labels.set(site, state);

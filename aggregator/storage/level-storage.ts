@@ -87,8 +87,29 @@ class LevelStorage implements AggregatorStorage {
     return meta;
   }
 
+  /**
+   * Runs `fn` as a tracked operation whose arrival time `at` counts as pending (oldestPendingArrival)
+   * from this call — synchronously, before any await, so that a caller who stamped `at` from its
+   * clock and called at once leaves no moment where a reader sees neither the pending time nor
+   * the record — until the operation settled (its write durable and visible, or failed).
+   */
+  #stamped<T>(at: number, fn: () => Promise<T>): Promise<T> {
+    const pending = this.#ctx.pendingArrivals;
+    const key = Number.isSafeInteger(at) && at >= 0 ? at : undefined;
+    if (key !== undefined) pending.set(key, (pending.get(key) ?? 0) + 1);
+    const done = (): void => {
+      if (key === undefined) return;
+      const left = pending.get(key)! - 1;
+      if (left === 0) pending.delete(key);
+      else pending.set(key, left);
+    };
+    const p = this.#op(fn);
+    p.then(done, done);
+    return p;
+  }
+
   putBlock(site: string, id: string, bytes: Uint8Array, summary: BlockSummary, arrivedAt: number): Promise<PutBlockResult> {
-    return this.#op(async () => {
+    return this.#stamped(arrivedAt, async () => {
       checkBlock(site, id);
       checkCount('arrivedAt', arrivedAt);
       if (!SHA256_HEX.test(summary.sha256)) throw new AggregatorError(AggregatorErrorCode.StoreInvalidArgument, `expected a SHA-256 as 64 lowercase hex digits, found ${JSON.stringify(summary.sha256)}`);
@@ -104,14 +125,7 @@ class LevelStorage implements AggregatorStorage {
           ...discardOps(site, id, ctx.partials.get(blockRef(site, id))),
           ...knownSiteOps(ctx, site, arrivedAt),
         ];
-        ctx.pendingArrivals.set(arrivedAt, (ctx.pendingArrivals.get(arrivedAt) ?? 0) + 1);
-        try {
-          await ctx.group.commit(ops);
-        } finally {
-          const n = ctx.pendingArrivals.get(arrivedAt)! - 1;
-          if (n === 0) ctx.pendingArrivals.delete(arrivedAt);
-          else ctx.pendingArrivals.set(arrivedAt, n);
-        }
+        await ctx.group.commit(ops);
         ctx.partials.delete(blockRef(site, id));
         if (!ctx.sites.has(site)) ctx.sites.set(site, arrivedAt);
         return { status: 'stored', meta };
@@ -233,7 +247,7 @@ class LevelStorage implements AggregatorStorage {
   }
 
   recordContact(site: string, report: ContactReport): Promise<SiteContact> {
-    return this.#op(async () => {
+    return this.#stamped(report.at, async () => {
       checkSite(site);
       checkCount('at', report.at);
       return this.#ctx.locks.run(`site:${site}`, () => recordContact(this.#ctx, site, report));
@@ -259,7 +273,7 @@ class LevelStorage implements AggregatorStorage {
   }
 
   recordSiteLabels(site: string, labels: Readonly<Record<string, string>>, arrivedAt: number): Promise<RecordSiteLabelsResult> {
-    return this.#op(async () => {
+    return this.#stamped(arrivedAt, async () => {
       checkSite(site);
       checkCount('arrivedAt', arrivedAt);
       checkLabels(labels);

@@ -218,9 +218,11 @@ export interface AggregatorStorage {
    */
   listBlocks(site?: string, options?: ListBlocksOptions): AsyncIterable<BlockMeta>;
   /**
-   * The earliest `arrivedAt` of a `putBlock` or `recordSiteLabels` not yet durable, or undefined:
-   * a `known_at` cut below it is final (no block or label change stamped at or before it can
-   * still appear).
+   * The earliest arrival time (`arrivedAt`, a contact's `at`) of a `putBlock`, `recordSiteLabels`
+   * or `recordContact` not yet settled, or undefined: a `known_at` cut below it is final (no
+   * block, label change or contact stamped at or before it can still appear). A call counts as
+   * pending from the moment it is made — before it awaits anything — so a caller that stamps the
+   * time from its clock and calls in the same turn leaves no gap for a reader to fall into.
    */
   oldestPendingArrival(): number | undefined;
 

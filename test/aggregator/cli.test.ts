@@ -1,9 +1,11 @@
 // The real CLI in child processes: `driftwatch aggregator credentials add|list|revoke`, bad
-// configs with coded errors, and a running `driftwatch aggregator` over TLS that serves
-// /healthz, takes uploads with a token from `credentials add`, reloads credentials on SIGHUP,
-// exits 0 on SIGTERM, and after a SIGKILL mid-upload restarts with the upload resumable.
+// configs with coded errors, and a running `driftwatch aggregator` over TLS with a policy
+// directory that serves /healthz, /readyz once its startup reindex finished, and the fleet API,
+// takes uploads with a token from `credentials add`, reloads credentials and policies on SIGHUP,
+// exits 0 on SIGTERM, and after a SIGKILL mid-upload restarts with the upload resumable and its
+// policy history continued.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,17 +97,31 @@ describe('driftwatch aggregator (CLI)', () => {
     assert.match(tls.stderr, /^driftwatch: DW_AGGREGATOR_TLS_INVALID: expected the PEM private key of the certificate \(CN=localhost\), found the key is not the certificate's/);
   });
 
-  it('serves /healthz and uploads over TLS, reloads credentials on SIGHUP, stops on SIGTERM; after a SIGKILL mid-upload it resumes', async () => {
+  it('serves /healthz, /readyz after its startup reindex, the fleet API and uploads over TLS, reloads credentials and policies on SIGHUP, stops on SIGTERM; after a SIGKILL mid-upload it resumes', async () => {
     const creds = join(dir, 'creds.yaml');
     const dataDir = join(dir, 'data');
     const token = runDriftwatch(['aggregator', 'credentials', 'add', '--site', 'shop-1', '--credentials', creds]).stdout.trim();
-    const args = ['--data-dir', dataDir, '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertPath, '--tls-key', pki.serverKeyPath, '--credentials', creds];
+    const policies = join(dir, 'policies');
+    await mkdir(policies);
+    const policy = (range: string): string => `apiVersion: driftwatch.io/v1\nkind: Policy\nmetadata: { name: pos }\nspec:\n  selector: {}\n  expectations:\n    - series: kube_deployment_container_image{deployment="pos"}\n      semver: "${range}"\n`;
+    await writeFile(join(policies, 'pos.yaml'), policy('>=2.4.0 <2.5.0'));
+    const args = [
+      '--data-dir', dataDir, '--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertPath, '--tls-key', pki.serverKeyPath,
+      '--credentials', creds, '--policies', policies,
+    ];
     let agg = startAggregatorProcess(args);
     let listening = await agg.waitFor('aggregator listening');
     const health = await get(`${String(listening.http)}/healthz`);
     assert.equal(health.status, 200);
     assert.match(health.body, /^ok: /);
-    assert.equal((await get(`${String(listening.http)}/readyz`)).status, 200);
+    const ready = await agg.waitFor('fleet reports ready');
+    assert.match(String(ready.reason), /^reports final through .*; policy revision sha256:[0-9a-f]{64} \(directory\)$/);
+    const readyz = await get(`${String(listening.http)}/readyz`);
+    assert.equal(readyz.status, 200, readyz.body);
+    assert.ok(agg.lines.some((l) => l.msg === 'fleet index rebuilt from the stored blocks (the startup reindex)' && l.blocks === 0));
+    const sites = await get(`${String(listening.http)}/fleet/v1/sites`);
+    assert.equal(sites.status, 200, sites.body);
+    assert.match(sites.body, /^\{"at":"[^"]+","knownAt":"[^"]+","selector":null,"fleet":\{"sites":0,/);
 
     const block = makeBlock('shop-1', 40, { rounds: 40, strings: 80, floats: 40, compression: 'none' });
     let client = new IngestClient(String(listening.grpc), { ca: pki.caCert, token });
@@ -114,8 +130,12 @@ describe('driftwatch aggregator (CLI)', () => {
 
     // A site added while it runs is known after SIGHUP.
     const token2 = runDriftwatch(['aggregator', 'credentials', 'add', '--site', 'shop-2', '--credentials', creds]).stdout.trim();
+    await writeFile(join(policies, 'pos.yaml'), policy('>=2.5.0 <2.6.0'));
     agg.child.kill('SIGHUP');
     await agg.waitFor('credentials reloaded');
+    const reloaded = await agg.waitFor((l) => l.msg === 'policy revision loaded' && l.trigger === 'explicit');
+    const first = await agg.waitFor((l) => l.msg === 'policy revision loaded' && l.trigger === 'start');
+    assert.notEqual(reloaded.revision, first.revision, 'SIGHUP loaded the changed policy file');
     const c2 = new IngestClient(String(listening.grpc), { ca: pki.caCert, token: token2 });
     assert.equal((await c2.hello({ siteId: 'shop-2', agentTime: T0 })).status.code, Status.OK);
     c2.close();
@@ -132,6 +152,8 @@ describe('driftwatch aggregator (CLI)', () => {
 
     agg = startAggregatorProcess(args);
     listening = await agg.waitFor('aggregator listening');
+    const continued = await agg.waitFor('policy history continued from the data directory');
+    assert.equal(continued.revisions, 2, 'the revision loaded on SIGHUP was kept');
     client = new IngestClient(String(listening.grpc), { ca: pki.caCert, token });
     const hello = await client.hello({ siteId: 'shop-1', agentTime: T0, pendingBlockIds: [block.id] });
     assert.deepEqual(hello.response!.partialUploads!.map((p) => Number(p.offset)), [6000]);

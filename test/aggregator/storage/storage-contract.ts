@@ -149,6 +149,24 @@ export function runStorageContract(factory: StorageFactory): void {
       assert.equal(storage.oldestPendingArrival(), undefined, 'nothing pending once every put resolved');
     });
 
+    withStorage('oldestPendingArrival: a block, a contact or a label change counts from the call (before any await) until it settled', async ({ storage }) => {
+      const [id] = blockIds(1);
+      const bytes = bytesOf('pending');
+      const block = storage.putBlock('shop-1', id!, bytes, summaryOf(bytes), T0 + 30);
+      assert.equal(storage.oldestPendingArrival(), T0 + 30, 'pending as soon as putBlock is called');
+      const contact = storage.recordContact('shop-2', { kind: 'hello', at: T0 + 20, agentTime: T0, agentVersion: 'test' });
+      assert.equal(storage.oldestPendingArrival(), T0 + 20, 'a contact counts too');
+      const labels = storage.recordSiteLabels('shop-3', { tier: 'shop' }, T0 + 10);
+      assert.equal(storage.oldestPendingArrival(), T0 + 10, 'a label change counts too');
+      await labels;
+      assert.equal(storage.oldestPendingArrival(), T0 + 20);
+      await Promise.all([block, contact]);
+      assert.equal(storage.oldestPendingArrival(), undefined, 'nothing pending once every write settled');
+      const refused = storage.putBlock('shop 1', id!, bytes, summaryOf(bytes), T0 + 5);
+      await assert.rejects(refused);
+      assert.equal(storage.oldestPendingArrival(), undefined, 'a refused call does not stay pending');
+    });
+
     withStorage('getBlockMetas answers in order, undefined for blocks not held', async ({ storage }) => {
       const ids = blockIds(3);
       const bytes = bytesOf('x');
