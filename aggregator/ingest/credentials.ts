@@ -3,12 +3,12 @@
 // `driftwatch aggregator credentials add` creates a token, stores its hash and prints the token
 // once. See docs/security.md.
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, stringify } from 'yaml';
 import { z } from 'zod';
 import { configErrorMap, formatPath, problemsOf } from '../../common/config-issues.js';
 import { describeReadError } from '../../common/config-load.js';
+import { writeFileDurably } from '../../common/durable-file.js';
 import { errorMessage } from '../../common/errors.js';
 import { isValidSiteId } from '../../common/site-id.js';
 import { AggregatorError, AggregatorErrorCode } from '../errors.js';
@@ -135,23 +135,6 @@ export function formatCredentials(sites: ReadonlyMap<string, readonly Credential
 }
 
 /** Writes `text` to `file` durably: a temporary file, fsync, rename, fsync of the directory. Mode 0600. */
-async function writeDurably(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, file);
-  const dir = await open(dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
 
 async function readForUpdate(file: string): Promise<Map<string, CredentialEntry[]>> {
   let text: string;
@@ -178,7 +161,7 @@ export async function addCredential(file: string, site: string, now: Date): Prom
   const sha256 = hashToken(token);
   sites.set(site, [...(sites.get(site) ?? []), { sha256, created: now.toISOString() }]);
   try {
-    await writeDurably(file, formatCredentials(sites));
+    await writeFileDurably(file, formatCredentials(sites));
   } catch (err) {
     throw new AggregatorError(AggregatorErrorCode.CredentialsUnreadable, `expected to write the credentials file ${file}, found ${describeReadError(err)}`, { cause: err });
   }
@@ -198,7 +181,7 @@ export async function revokeCredential(file: string, site: string, key: string):
   if (kept.length === 0) sites.delete(site);
   else sites.set(site, kept);
   try {
-    await writeDurably(file, formatCredentials(sites));
+    await writeFileDurably(file, formatCredentials(sites));
   } catch (err) {
     throw new AggregatorError(AggregatorErrorCode.CredentialsUnreadable, `expected to write the credentials file ${file}, found ${describeReadError(err)}`, { cause: err });
   }

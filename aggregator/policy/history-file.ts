@@ -2,8 +2,9 @@
 // restarted aggregator continues its history instead of re-reading its source as new: the
 // revisions it had learned keep their `loadedAt`, and answers as of an earlier `known_at` stay
 // the same. Written durably: a temporary file, fsync, rename, fsync of the directory.
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { writeFileDurably } from '../../common/durable-file.js';
 import { errorMessage } from '../../common/errors.js';
 import { PolicyError, PolicyErrorCode } from './errors.js';
 import { PolicyHistory } from './history.js';
@@ -48,19 +49,5 @@ export async function loadPolicyHistoryFile(file: string, now: number): Promise<
 
 /** Writes `history` to `file` durably (temporary file, fsync, rename, fsync of the directory). Rejects with the file system's error. */
 export async function savePolicyHistoryFile(file: string, history: PolicyHistory): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.tmp`);
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(history.serialize(), 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, file);
-  const dir = await open(dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeFileDurably(file, history.serialize());
 }
