@@ -19,8 +19,9 @@ const SITE = 'shop-0042';
 const NOTE = `This interim demo shows the edge store on a synthetic site. The rest runs today as
 commands: the edge agent with its real sources (\`driftwatch agent --config agent.yaml\`,
 docs/agent.md) ships its blocks over gRPC to \`driftwatch aggregator\` (docs/shipper.md,
-docs/aggregator.md) through any outage; the fleet reports (docs/reports.md) are being wired into
-the aggregator. Next, this demo becomes a simulated fleet of 500 sites followed through a week.`;
+docs/aggregator.md) through any outage, and \`driftwatch report\` asks the aggregator which sites
+drift, failed to upgrade or went stale (docs/reports.md). Next, this demo becomes a simulated
+fleet of 500 sites followed through a week.`;
 
 /** The `demo` command. Returns 0; throws a DriftwatchError (exit 2) on a bad option. */
 export async function demoCommand(args: string[], io: CliIo): Promise<number> {
