@@ -1,8 +1,7 @@
 // Loading a component's config in layers: a YAML file, then environment variables over it, then
 // flags over those, then defaults for what none of them set; validated with one schema, every
 // problem reported at once with where it came from, then frozen. Only cmd/ reads process.env
-// and argv: they come in as arguments here. (The agent's loader in collector/agent/ follows the
-// same rules and predates this shared one.)
+// and argv: they come in as arguments here. The agent and the aggregator both load through it.
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
