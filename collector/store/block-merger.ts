@@ -5,6 +5,7 @@
 import type { BlockData, BlockEvent, Labels, SeriesData, ValueType } from '../../proto/index.js';
 import { BlockErrorCode, BlockFormatError, compareStrings, seriesKey } from '../../proto/index.js';
 import { identityHash } from './head-series.js';
+import { markPresent, presenceOver } from './presence-runs.js';
 
 /**
  * A series of the merge. Kept in its cheapest form, as the head's columns are: a series present
@@ -30,17 +31,6 @@ interface Acc {
   changeValues: string[] | undefined;
 }
 
-function pushRun(runs: number[], present: boolean, len: number): void {
-  if (len === 0) return;
-  if (runs.length === 0) {
-    if (present) runs.push(0, len);
-    else runs.push(len);
-    return;
-  }
-  if ((runs.length % 2 === 0) === present) runs[runs.length - 1]! += len;
-  else runs.push(len);
-}
-
 /** Adds a part's presence runs (over rounds offset…) to `a`. */
 function addPresence(a: Acc, presence: Uint32Array, offset: number): void {
   let round = offset;
@@ -51,19 +41,8 @@ function addPresence(a: Acc, presence: Uint32Array, offset: number): void {
       continue;
     }
     if (len === 0) continue;
-    if (a.present === 0) {
-      a.firstRound = round;
-    } else if (round !== a.lastRound + 1) {
-      if (a.runs === undefined) {
-        a.runs = [];
-        pushRun(a.runs, false, a.firstRound);
-        pushRun(a.runs, true, a.present);
-      }
-      pushRun(a.runs, false, round - a.lastRound - 1);
-    }
-    if (a.runs !== undefined) pushRun(a.runs, true, len);
+    markPresent(a, round, len);
     a.present += len;
-    a.lastRound = round + len - 1;
     round += len;
   }
 }
@@ -182,9 +161,7 @@ export class BlockMerger {
     for (const first of this.#accs.values()) for (let a: Acc | undefined = first; a !== undefined; a = a.next) accs.push({ key: seriesKey(a.name, a.labels), acc: a });
     accs.sort((x, y) => compareStrings(x.key, y.key));
     const series: SeriesData[] = accs.map(({ acc: a }) => {
-      const runs = a.runs === undefined ? [a.firstRound, a.present] : a.runs.slice();
-      pushRun(runs, false, total - 1 - a.lastRound);
-      const presence = Uint32Array.from(runs);
+      const presence = presenceOver(a, total);
       if (a.type === 'float') {
         const f = a.floats ?? new Float64Array(0);
         return { name: a.name, labels: a.labels, type: 'float', presence, values: f.length === a.present ? f : f.subarray(0, a.present) };

@@ -4,6 +4,7 @@
 // appeared needs no run list, and a string series whose value did not change needs no change
 // list; both are made only when a gap or a change happens.
 import type { Labels, SeriesData, ValueType } from '../../proto/index.js';
+import { markPresent, presenceOver } from './presence-runs.js';
 
 /** A series definition stored once under `s!<ref>`. */
 export interface SeriesDef {
@@ -73,19 +74,7 @@ export class HeadSeries implements SeriesDef {
 
   /** Appends `value` as present in head round `round` (rounds are appended in order). */
   append(round: number, value: number | string): void {
-    if (this.present === 0) {
-      this.firstRound = round;
-    } else if (round !== this.lastRound + 1) {
-      // The first gap: from here on, presence needs its runs.
-      if (this.runs === undefined) {
-        this.runs = [];
-        pushRun(this.runs, false, this.firstRound);
-        pushRun(this.runs, true, this.present);
-      }
-      pushRun(this.runs, false, round - this.lastRound - 1);
-    }
-    if (this.runs !== undefined) pushRun(this.runs, true, 1);
-    this.lastRound = round;
+    markPresent(this, round, 1);
     if (this.type === 'float') {
       let f = this.floats;
       if (f === undefined || this.present === f.length) {
@@ -106,9 +95,7 @@ export class HeadSeries implements SeriesDef {
 
   /** Presence runs over a head of `rounds` rounds, canonical. */
   #presence(rounds: number): Uint32Array {
-    const runs = this.runs === undefined ? [this.firstRound, this.present] : this.runs.slice();
-    pushRun(runs, false, rounds - 1 - this.lastRound);
-    return Uint32Array.from(runs);
+    return presenceOver(this, rounds);
   }
 
   /** The column of a head of `rounds` rounds, canonical; undefined when absent from it. */
@@ -159,19 +146,6 @@ export class HeadSeries implements SeriesDef {
     // Keep a float buffer of a usual head's size for the next one.
     if (this.floats !== undefined && this.floats.length > 64) this.floats = undefined;
   }
-}
-
-/** Appends `len` rounds of presence to runs being built (as the block builder does). */
-function pushRun(runs: number[], present: boolean, len: number): void {
-  if (len === 0) return;
-  if (runs.length === 0) {
-    if (present) runs.push(0, len);
-    else runs.push(len);
-    return;
-  }
-  const lastIsPresent = runs.length % 2 === 0;
-  if (lastIsPresent === present) runs[runs.length - 1]! += len;
-  else runs.push(len);
 }
 
 function hashString(s: string, h: number): number {
