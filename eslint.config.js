@@ -8,7 +8,7 @@ const boundary = (self) => ({
   files: [`${self}/**/*.ts`],
   rules: {
     'no-restricted-imports': ['error', {
-      patterns: components.filter((c) => c !== self).map((c) => ({
+      patterns: [...components, 'simulator'].filter((c) => c !== self).map((c) => ({
         group: [`**/${c}/**`, `**/${c}`],
         message: `${self}/ must not import ${c}/: move what both need to proto/ or common/.`,
       })).concat([{ group: ['**/cmd/**'], message: 'only cmd/ wires components together.' }]),
@@ -29,10 +29,22 @@ export default tseslint.config(
   },
   ...components.map(boundary),
   {
+    // The simulator runs real agents (collector and shipper) against an aggregator cmd/ starts.
+    files: ['simulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/aggregator/**', '**/aggregator'], message: 'simulator/ must not import aggregator/: cmd/ starts the aggregator (SimCenter).' },
+          { group: ['**/cmd/**'], message: 'only cmd/ wires components together.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['common/**/*.ts', 'proto/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/collector/**', '**/shipper/**', '**/aggregator/**', '**/cmd/**'], message: 'shared code must not depend on a component.' }],
+        patterns: [{ group: ['**/collector/**', '**/shipper/**', '**/aggregator/**', '**/simulator/**', '**/cmd/**'], message: 'shared code must not depend on a component.' }],
       }],
     },
   },

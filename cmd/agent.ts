@@ -1,7 +1,6 @@
 // `driftwatch agent --config agent.yaml [--rounds N] [flags]`: the edge agent. The one place
 // that reads argv and env for it, builds its logger and its prom-client registry, and handles
 // SIGINT/SIGTERM. See docs/agent.md.
-import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import {
@@ -13,6 +12,7 @@ import type { ShippingConfig } from '../shipper/index.js';
 import { createAgentShipping, shippingSection } from './agent-shipping.js';
 import type { CliIo } from './cli.js';
 
+import { packageVersion } from './version.js';
 /** prom-client's event-loop delay sampling period for nodejs_eventloop_lag_*. */
 export const EVENT_LOOP_PRECISION_MS = 100;
 
@@ -65,14 +65,6 @@ function parseArgs(args: readonly string[]): AgentArgs {
   return { config, rounds, flags: overrides, help };
 }
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
 
 /**
  * The `agent` command. Resolves to 0 after `--rounds` rounds or a SIGINT/SIGTERM (the round in

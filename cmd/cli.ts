@@ -14,7 +14,8 @@ commands:
   aggregator                run the aggregator: ingest (gRPC), fleet API and /metrics (HTTP)
   aggregator credentials    add, list or revoke a site's ingest token
   report <kind>             drift, upgrades, stale or sites, from an aggregator's fleet API
-  demo                      run the demo (see README)
+  demo                      run the demo: a simulated fleet of 500 shops through a week (see README)
+  simulate --scenario <f>   run a fleet scenario against a real aggregator (docs/simulator.md)
   block inspect <path>      print a block's header and statistics (--json for JSON)
   version                   print the version
 `;

@@ -1,83 +1,117 @@
-// `driftwatch demo` (what `npm start` runs): the interim demo of the foundation. A seeded
-// synthetic edge site is sampled into a real edge store in a temporary directory on a simulated
-// clock; the store seals 5-minute blocks and compacts the past hours; the demo prints what the
-// store holds. The full demo (a simulated fleet through a week) replaces it in a later issue.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openEdgeStore } from '../collector/store/index.js';
-import { ManualClock } from '../common/clock.js';
+// `driftwatch demo` (what `npm start` runs): the bundled scenario — 500 shops through a week, a
+// rollout three of them miss — simulated with real agents shipping to a real aggregator; then
+// the answer, read from the aggregator's fleet API like any client would; then the aggregator
+// keeps serving until Ctrl-C. See README and docs/simulator.md.
+import { fileURLToPath } from 'node:url';
+import type { WireDriftRow, WireStaleRow, WireUpgradeRow, WireUpgradesPage } from '../aggregator/index.js';
 import { DriftwatchError } from '../common/errors.js';
-import { seededRandom } from '../common/random.js';
-import { syntheticSite, syntheticSiteShape, type SyntheticSiteOptions } from '../bench/synthetic-site.js';
-import { formatStoreListing, inspectStore } from './block-inspect.js';
 import type { CliIo } from './cli.js';
+import { driftSummary, lateAnswer, staleSummary, upgradeAnswer, when } from './demo-answer.js';
+import { fetchReport } from './report.js';
+import type { ReportKind } from './report-render.js';
+import { describeRun, loadCheckedScenario, progressPrinter, runSimulation, untilSignal } from './simulate.js';
+import { packageVersion } from './version.js';
 
-const USAGE = 'usage: driftwatch demo [--keep]';
-const SITE = 'shop-0042';
+/** The bundled scenario. */
+export const DEMO_SCENARIO = fileURLToPath(new URL('../../examples/scenarios/demo-week.yaml', import.meta.url));
 
-const NOTE = `This interim demo shows the edge store on a synthetic site. The rest runs today as
-commands: the edge agent with its real sources (\`driftwatch agent --config agent.yaml\`,
-docs/agent.md) ships its blocks over gRPC to \`driftwatch aggregator\` (docs/shipper.md,
-docs/aggregator.md) through any outage, and \`driftwatch report\` asks the aggregator which sites
-drift, failed to upgrade or went stale (docs/reports.md). Next, this demo becomes a simulated
-fleet of 500 sites followed through a week.`;
+const USAGE = 'usage: driftwatch demo [--scenario FILE] [--seed N] [--http-listen HOST:PORT] [--no-serve]';
+const HELP = `${USAGE}
+  --scenario FILE          another scenario (default: the bundled examples/scenarios/demo-week.yaml)
+  --seed N                 another seed (default: the scenario's)
+  --http-listen HOST:PORT  the aggregator's HTTP address (default 127.0.0.1:0, a free port)
+  --no-serve               stop after printing the answer
+`;
 
-/** The `demo` command. Returns 0; throws a DriftwatchError (exit 2) on a bad option. */
-export async function demoCommand(args: string[], io: CliIo): Promise<number> {
-  let keep = false;
-  for (const a of args) {
-    if (a === '--keep') keep = true;
-    else if (a === '--help' || a === '-h') {
-      io.stdout.write(`${USAGE}\n  --keep  keep the store directory and print its path\n`);
-      return 0;
+function parseArgs(args: readonly string[]): { scenario: string; seed?: number; httpListen?: string; serve: boolean } | 'help' {
+  const out: { scenario: string; seed?: number; httpListen?: string; serve: boolean } = { scenario: DEMO_SCENARIO, serve: true };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string => {
+      const v = args[++i];
+      if (v === undefined) throw new DriftwatchError('DW_CLI_USAGE', `expected a value after ${a}, found none`);
+      return v;
+    };
+    if (a === '--help' || a === '-h') return 'help';
+    else if (a === '--scenario') out.scenario = value();
+    else if (a === '--http-listen') out.httpListen = value();
+    else if (a === '--no-serve') out.serve = false;
+    else if (a === '--seed') {
+      const v = value();
+      if (!/^\d{1,10}$/.test(v) || Number(v) > 2 ** 31 - 1) throw new DriftwatchError('DW_CLI_USAGE', `expected --seed to be a whole number from 0 to 2147483647, found ${JSON.stringify(v)}`);
+      out.seed = Number(v);
     } else throw new DriftwatchError('DW_CLI_USAGE', `expected ${USAGE.slice('usage: '.length)}, found ${JSON.stringify(a)}`);
   }
+  return out;
+}
 
-  // Two hours and a quarter: the first two hours are compacted into hour blocks, the last
-  // quarter stays in 5-minute blocks, as on an agent whose link is down.
-  const site: SyntheticSiteOptions = { seed: 42, durationMs: 2.25 * 3_600_000, start: Date.UTC(2025, 10, 20, 8) };
-  const shape = syntheticSiteShape(site);
-  const dir = await mkdtemp(join(tmpdir(), 'driftwatch-demo-'));
+/** The `demo` command. */
+export async function demoCommand(args: string[], io: CliIo): Promise<number> {
+  const a = parseArgs(args);
+  if (a === 'help') {
+    io.stdout.write(HELP);
+    return 0;
+  }
   const out = (line = ''): boolean => io.stdout.write(`${line}\n`);
+  const scenario = await loadCheckedScenario(a.scenario);
+  const sites = scenario.fleet.reduce((n, g) => n + g.count, 0);
+  out(`driftwatch demo: ${scenario.metadata.description || scenario.metadata.name}`);
+  out(`  ${sites} simulated sites, each a real agent (collector loop, edge store, shipper) with a simulated k3s`);
+  out(`  cluster, host and router, ship their blocks over gRPC to a real aggregator, on a clock that runs`);
+  out(`  ${Math.round(scenario.duration / 86_400_000)} days from ${when(new Date(scenario.start).toISOString())} in about a minute. Scenario: ${a.scenario}`);
+  out();
+  const bar = progressPrinter(io, 'simulating');
+  const sim = await runSimulation({
+    scenario, version: packageVersion(), onProgress: (p) => bar.update(p),
+    ...(a.seed === undefined ? {} : { seed: a.seed }), ...(a.httpListen === undefined ? {} : { httpListen: a.httpListen }),
+  });
+  bar.done();
   try {
-    out(`driftwatch demo: the edge store of one synthetic site (${SITE})`);
-    out(`  ${shape.stringSeries} string series (images, versions, config hashes, statuses) and ${shape.floatSeries} float series`);
-    out(`  (disk, temperature, CPU, memory, restarts), sampled every ${shape.intervalMs / 1000} s from ${new Date(shape.start).toISOString()},`);
-    out(`  ${shape.rounds} rounds on a simulated clock, appended to a real LevelDB store in ${dir}`);
+    for (const l of describeRun(sim)) out(`  ${l}`);
     out();
-
-    const clock = new ManualClock(shape.start);
-    const store = await openEdgeStore({ dir, siteId: SITE, clock, random: seededRandom(42) });
-    try {
-      let samples = 0;
-      let sealed = 0;
-      const started = performance.now();
-      for (const round of syntheticSite(site)) {
-        clock.set(round.t);
-        samples += round.samples.length;
-        if ((await store.appendRound(round)) !== undefined) sealed++;
+    const api = new URL(sim.center.httpAddress);
+    const get = async <R>(kind: ReportKind, extra: { knownAt?: string; revision?: string } = {}): Promise<{ body: unknown; rows: R[] }> => {
+      const r = await fetchReport({ kind, aggregator: api, output: 'json', timeoutMs: 60_000, ...extra });
+      return { body: r.body, rows: r.body.rows as R[] };
+    };
+    const upgrades = await get<WireUpgradeRow>('upgrades');
+    const page = upgrades.body as WireUpgradesPage;
+    if (page.revision === null) {
+      out('No policy revision changed an expected value: no upgrade to follow.');
+    } else {
+      const policies = [...new Set(upgrades.rows.map((r) => r.policy))].join(', ');
+      const rollout = scenario.rollouts.find((r) => scenario.start + r.at === Date.parse(page.revisionEffectiveAt!));
+      out('THE ANSWER');
+      for (const l of upgradeAnswer(page, upgrades.rows, `${policies}${rollout === undefined ? '' : `: ${rollout.workload} to ${rollout.image}`}`)) out(l);
+      // What was known at the deadline, before the late blocks came in.
+      const deadline = upgrades.rows[0]?.deadline;
+      if (deadline !== undefined && Date.parse(deadline) < Date.parse(page.knownAt)) {
+        const then = await get<WireUpgradeRow>('upgrades', { knownAt: deadline, revision: page.revision });
+        const late = lateAnswer(then.rows, upgrades.rows, deadline);
+        if (late.length > 0) {
+          out();
+          for (const l of late) out(l);
+        }
       }
-      const appendMs = performance.now() - started;
-      if ((await store.flush()) !== undefined) sealed++;
-      clock.set(shape.end + shape.intervalMs);
-      const compaction = await store.compact();
-      out(`appended ${shape.rounds} rounds (${samples.toLocaleString('en-US')} samples) in ${(appendMs / 1000).toFixed(1)} s, each synced before the next;`);
-      out(`sealed ${sealed} five-minute blocks; compaction merged ${compaction.replaced} of them into ${compaction.created.length} hour block${compaction.created.length === 1 ? '' : 's'}.`);
-      out();
-      const listing = await inspectStore(store);
-      out(formatStoreListing(dir, listing));
-      out();
-      const totalBytes = listing.blocks.reduce((n, b) => n + b.stats.bytes, 0);
-      out(`${listing.blocks.length} blocks, ${totalBytes.toLocaleString('en-US')} bytes for ${samples.toLocaleString('en-US')} samples: ${(totalBytes / samples).toFixed(3)} bytes per sample.`);
-    } finally {
-      await store.close();
     }
     out();
-    out(NOTE);
-    if (keep) out(`\nThe store is kept: driftwatch block inspect ${dir}`);
-    return 0;
+    for (const l of driftSummary((await get<WireDriftRow>('drift')).rows)) out(l);
+    out();
+    for (const l of staleSummary((await get<WireStaleRow>('stale')).rows, Date.parse(page.knownAt))) out(l);
+    out();
+    const base = sim.center.httpAddress;
+    out('The aggregator is serving (its clock stays at the end of the simulated week):');
+    out(`  fleet API     ${base}/fleet/v1/upgrades   (also /drift, /stale, /sites, /sites/shop-0042; docs/api.md)`);
+    out(`  reports       driftwatch report upgrades --aggregator ${base}`);
+    out(`  metrics       ${base}/metrics`);
+    out('  Grafana       not yet: the Prometheus-compatible query endpoint for dashboards comes in a later release');
+    if (!a.serve) return 0;
+    out('Press Ctrl-C to stop.');
+    const how = await Promise.race([untilSignal(), sim.center.exited.then(() => 'exit')]);
+    out(how === 'exit' ? 'The aggregator stopped.' : 'Stopping…');
   } finally {
-    if (!keep) await rm(dir, { recursive: true, force: true });
+    await sim.close();
   }
+  out('Stopped.');
+  return 0;
 }

@@ -1,18 +1,29 @@
 // Durations and byte sizes as people write them in config files and flags.
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+/** Compound, as Prometheus writes it: whole numbers of units from the largest down (`2d10h`, `1h30m`). */
+const COMPOUND = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
- * Parses a duration such as `500ms`, `15s`, `5m`, `24h`, `7d` (or a plain number of
- * milliseconds) into whole milliseconds. Returns undefined when it is not one.
+ * Parses a duration such as `500ms`, `15s`, `5m`, `24h`, `7d`, a compound such as `2d10h` or
+ * `1h30m` (or a plain number of milliseconds) into whole milliseconds. Returns undefined when
+ * it is not one.
  */
 export function parseDuration(text: string | number): number | undefined {
   if (typeof text === 'number') return Number.isSafeInteger(text) && text >= 0 ? text : undefined;
   const m = DURATION.exec(text.trim());
-  if (m === null) return undefined;
+  if (m === null) return parseCompound(text.trim());
   const ms = Number(m[1]) * DURATION_MS[m[2]!]!;
   return Number.isSafeInteger(Math.round(ms)) ? Math.round(ms) : undefined;
+}
+
+function parseCompound(text: string): number | undefined {
+  const m = COMPOUND.exec(text);
+  if (m === null || text === '') return undefined;
+  const units = [86_400_000, 3_600_000, 60_000, 1000, 1];
+  const ms = units.reduce((sum, size, i) => sum + Number(m[i + 1] ?? 0) * size, 0);
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 /** The shortest exact text form of a duration in ms: `15s`, `5m`, `1500ms`. */

@@ -65,6 +65,25 @@ export interface GrpcTransportOptions {
   readonly timers?: Timers;
   /** Extra gRPC channel options (merged over the defaults). */
   readonly channelOptions?: ChannelOptions;
+  /**
+   * gRPC clients shared by many transports, used instead of making two of its own (then `tls`
+   * and `channelOptions` are the clients' business, and `close()` leaves them open): the fleet
+   * simulator's thousands of sites share one connection. See `createIngestClients`.
+   */
+  readonly clients?: IngestClients;
+}
+
+/** The two gRPC clients of a transport: uploads and Hello on one connection, heartbeats on another. */
+export interface IngestClients {
+  readonly upload: Client;
+  readonly heartbeat: Client;
+}
+
+/** Two clients for `address` with the transport's channel defaults, for `GrpcTransportOptions.clients`. */
+export function createIngestClients(address: string, tls: GrpcTls | 'insecure', channelOptions: ChannelOptions = {}): IngestClients {
+  const { creds, options } = channelCredentials(tls);
+  const merged = { ...DEFAULT_CHANNEL_OPTIONS, ...options, ...channelOptions };
+  return { upload: new Client(address, creds, merged), heartbeat: new Client(address, creds, merged) };
 }
 
 const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
@@ -133,10 +152,8 @@ export function createGrpcTransport(o: GrpcTransportOptions): IngestTransport {
     bytesPerSecond: o.bandwidthBytesPerSecond, clock, timers: o.timers ?? systemTimers(clock),
     ...(o.burstBytes === undefined ? {} : { burstBytes: o.burstBytes }),
   });
-  const { creds, options } = channelCredentials(o.tls);
-  const channelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...options, ...o.channelOptions };
-  const client = new Client(o.address, creds, channelOptions);
-  const heartbeatClient = new Client(o.address, creds, channelOptions);
+  const shared = o.clients;
+  const { upload: client, heartbeat: heartbeatClient } = shared ?? createIngestClients(o.address, o.tls, o.channelOptions);
   const metadata = (): Metadata => {
     const md = new Metadata();
     md.set(AUTHORIZATION_METADATA, `Bearer ${o.token}`);
@@ -217,6 +234,7 @@ export function createGrpcTransport(o: GrpcTransportOptions): IngestTransport {
     close() {
       if (closed) return;
       closed = true;
+      if (shared !== undefined) return; // the owner closes shared clients
       client.close();
       heartbeatClient.close();
     },

@@ -15,9 +15,10 @@ export type {
   CallOptions, HeartbeatInfo, HeartbeatResult, HelloInfo, HelloResult, IngestTransport, RetryEvent, TransportResult,
   UploadBlock, UploadOptions, UploadResult,
 } from './transport.js';
-export { createGrpcTransport, DEFAULT_CALL_TIMEOUTS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from './grpc-transport.js';
+export { createGrpcTransport, createIngestClients, DEFAULT_CALL_TIMEOUTS, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, type IngestClients } from './grpc-transport.js';
 export type { CallTimeouts, GrpcTls, GrpcTransportOptions } from './grpc-transport.js';
 export { backoffDelay, DEFAULT_RETRY_POLICY, withRetry } from './retry.js';
+export { errorFromStatus, type CallContext } from './grpc-status.js';
 export type { RetryDeps, RetryPolicy } from './retry.js';
 export { formatBandwidth, parseBandwidth, TokenBucket } from './bandwidth.js';
 export type { TokenBucketOptions } from './bandwidth.js';

@@ -8,7 +8,7 @@ import type { Random } from '../../common/random.js';
 import type { BlockEvent } from '../../proto/index.js';
 import { createSampler, sleepUntil, systemTimers, type SampledRound, type ScheduledSource, type Timers } from '../round/index.js';
 import type { SourceLogger } from '../sources/source.js';
-import { openEdgeStore, StoreErrorCode, type BlockInfo, type EdgeStore } from '../store/index.js';
+import { openEdgeStore, StoreErrorCode, type BlockInfo, type EdgeStore, type EdgeStoreOptions } from '../store/index.js';
 import type { AgentConfig } from './config-schema.js';
 import { agentGapEvent, agentStartEvent, agentStopEvent, type StopReason } from './events.js';
 import type { AgentHealth } from './http.js';
@@ -51,6 +51,11 @@ export interface AgentOptions {
   readonly random?: Random;
   /** Runs beside the loop on the open store (the shipper). Default: none. */
   readonly companion?: AgentCompanion;
+  /**
+   * Store options beyond the config's: a shared database and unsynced writes, for the fleet
+   * simulator's thousands of agents in one process. Default: none.
+   */
+  readonly storeOptions?: Pick<EdgeStoreOptions, 'db' | 'syncWrites'>;
 }
 
 export interface AgentRunOptions {
@@ -161,6 +166,7 @@ class EdgeAgent implements Agent {
         dir: config.store.dir, siteId: config.site.id, clock, diskBudget: config.store.diskBudget,
         blockDuration: config.store.blockDuration, onWarning: (fields, message) => logger.warn(fields, message),
         ...(this.#o.random === undefined ? {} : { random: this.#o.random }),
+        ...this.#o.storeOptions,
       });
     } catch (err) {
       this.#state = 'failed';

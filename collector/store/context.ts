@@ -1,7 +1,7 @@
 // The state every store module works on: the database, the options, and the in-memory indexes
 // that mirror what is on disk. Modules change the in-memory state only after their batch is
 // durable, so it always matches the disk between two operations.
-import type { Level } from 'level';
+import type { AbstractBatchOptions, AbstractLevel } from 'abstract-level';
 import { parseUlid } from '../../common/ulid.js';
 import type { BlockEvent } from '../../proto/index.js';
 import type { BlockInfo } from './block-info.js';
@@ -10,8 +10,11 @@ import type { ResolvedStoreOptions } from './options.js';
 import { META_KEY } from './keys.js';
 import { encodeStoreMeta, type StoreMeta } from './store-meta.js';
 
-/** The store's database: string keys, binary values. */
-export type StoreDb = Level<string, Uint8Array>;
+/**
+ * The store's database: string keys, binary values. Its own LevelDB (`Level`), or a sublevel of
+ * a database shared by many stores (the fleet simulator's).
+ */
+export type StoreDb = AbstractLevel<string | Buffer | Uint8Array, string, Uint8Array>;
 
 /** One operation of an atomic batch. */
 export type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
@@ -55,9 +58,10 @@ export interface StoreContext {
   lastAppendedT: number | undefined;
 }
 
-/** Writes `ops` as one atomic batch and waits for fsync. */
+/** Writes `ops` as one atomic batch and waits for fsync (unless the store was opened with `syncWrites: false`). */
 export async function writeBatch(ctx: StoreContext, ops: BatchOp[]): Promise<void> {
-  await ctx.db.batch(ops, { sync: true });
+  // `sync` is classic-level's (LevelDB's) batch option; a sublevel hands it to its LevelDB.
+  await ctx.db.batch(ops, { sync: ctx.opts.syncWrites } as AbstractBatchOptions<string, Uint8Array>);
 }
 
 /** The op that stores `meta`. */

@@ -3,6 +3,7 @@
 export { openEdgeStore } from './store.js';
 export type { EdgeStore, EdgeStoreStats, ListUnshippedOptions } from './store.js';
 export type { EdgeStoreOptions, StoreWarning } from './options.js';
+export type { StoreDb } from './context.js';
 export { DEFAULT_BLOCK_DURATION, DEFAULT_COMPACTION_MAX_FLOAT_SAMPLES, DEFAULT_COMPACTION_WINDOWS, DEFAULT_DISK_BUDGET, DEFAULT_MAX_BLOCK_SPAN } from './options.js';
 export type { BlockInfo } from './block-info.js';
 export type { BlockElsewhere, ListOrder, MarkShippedResult, ReadBlockResult } from './shipping.js';

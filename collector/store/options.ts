@@ -1,6 +1,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { Random } from '../../common/random.js';
 import type { Compression } from '../../proto/index.js';
+import type { StoreDb } from './context.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 
 const MINUTE = 60_000;
@@ -62,6 +63,17 @@ export interface EdgeStoreOptions {
   readonly compression?: Compression;
   /** Called for every warning; silent when absent. */
   readonly onWarning?: StoreWarning;
+  /**
+   * An open database (a sublevel of one shared by many stores) to use instead of opening `dir`:
+   * `dir` then only names the store in messages, and `close` leaves the database open (its
+   * owner closes it). For the fleet simulator, which runs thousands of stores in one process.
+   */
+  readonly db?: StoreDb;
+  /**
+   * Wait for fsync on every write (default true). Only the fleet simulator turns it off: its
+   * sites are not the subject of crash tests, and a lost write there loses nothing real.
+   */
+  readonly syncWrites?: boolean;
 }
 
 /** Options with every default filled in; `siteId` is settled once the meta record is read. */
@@ -77,9 +89,11 @@ export interface ResolvedStoreOptions {
   readonly diskBudget: number;
   readonly compression: Compression;
   readonly onWarning: StoreWarning;
+  readonly db: StoreDb | undefined;
+  readonly syncWrites: boolean;
 }
 
-const KNOWN = new Set(['dir', 'siteId', 'clock', 'random', 'blockDuration', 'maxBlockSpan', 'compactionWindows', 'compactionMaxFloatSamples', 'diskBudget', 'compression', 'onWarning']);
+const KNOWN = new Set(['dir', 'siteId', 'clock', 'random', 'blockDuration', 'maxBlockSpan', 'compactionWindows', 'compactionMaxFloatSamples', 'diskBudget', 'compression', 'onWarning', 'db', 'syncWrites']);
 
 function isPositiveInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
@@ -113,6 +127,10 @@ export function resolveStoreOptions(input: EdgeStoreOptions): ResolvedStoreOptio
   const clock = o.clock as Clock | undefined;
   if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') problems.push('clock: expected an object with now()');
   if (o.random !== undefined && typeof o.random !== 'function') problems.push(`random: expected a function, found ${typeof o.random}`);
+  if (o.syncWrites !== undefined && typeof o.syncWrites !== 'boolean') problems.push(`syncWrites: expected true or false, found ${JSON.stringify(o.syncWrites)}`);
+  if (o.db !== undefined && (typeof o.db !== 'object' || o.db === null || typeof (o.db as { batch?: unknown }).batch !== 'function')) {
+    problems.push('db: expected an open abstract-level database (a sublevel), found something else');
+  }
   if (o.onWarning !== undefined && typeof o.onWarning !== 'function') problems.push(`onWarning: expected a function, found ${typeof o.onWarning}`);
   if (o.compression !== undefined && o.compression !== 'none' && o.compression !== 'brotli') {
     problems.push(`compression: expected "none" or "brotli", found ${JSON.stringify(o.compression)}`);
@@ -166,5 +184,7 @@ export function resolveStoreOptions(input: EdgeStoreOptions): ResolvedStoreOptio
     diskBudget: diskBudget as number,
     compression: (o.compression as Compression | undefined) ?? 'brotli',
     onWarning: (o.onWarning as StoreWarning | undefined) ?? (() => {}),
+    db: o.db as StoreDb | undefined,
+    syncWrites: (o.syncWrites as boolean | undefined) ?? true,
   });
 }

@@ -259,7 +259,7 @@ class LevelEdgeStore implements EdgeStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.idle();
-    await this.#ctx.db.close();
+    if (this.#ctx.opts.db === undefined) await this.#ctx.db.close(); // a given database is its owner's to close
   }
 }
 
@@ -272,7 +272,7 @@ class LevelEdgeStore implements EdgeStore {
 export async function openEdgeStore(options: EdgeStoreOptions): Promise<EdgeStore> {
   const opts = resolveStoreOptions(options);
   // Without a site id only an existing store can be opened: create nothing.
-  const db = await openDb(opts.dir, opts.siteId !== undefined);
+  const db = opts.db ?? await openDb(opts.dir, opts.siteId !== undefined);
   try {
     const found = await readMeta(db, opts.siteId, opts.dir);
     const siteId = opts.siteId ?? (found.kind === 'ok' ? found.meta.siteId : undefined);
@@ -299,7 +299,7 @@ export async function openEdgeStore(options: EdgeStoreOptions): Promise<EdgeStor
     ctx.lastAppendedT = lastT;
     return new LevelEdgeStore(ctx);
   } catch (err) {
-    await db.close().catch(() => undefined);
+    if (opts.db === undefined) await db.close().catch(() => undefined);
     throw err;
   }
 }

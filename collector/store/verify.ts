@@ -1,5 +1,6 @@
 // Reading a sealed block for use: fetch its bytes, decode them fully and check that the header
 // belongs to the block info. Anything wrong quarantines the block (see quarantine.ts).
+import type { AbstractGetOptions } from 'abstract-level';
 import { errorMessage } from '../../common/errors.js';
 import { ulidToString } from '../../common/ulid.js';
 import type { Block, BlockHeader } from '../../proto/index.js';
@@ -30,7 +31,7 @@ export function headerMismatch(ctx: StoreContext, info: BlockInfo, header: Block
 export async function readVerifiedBlock(ctx: StoreContext, info: BlockInfo): Promise<{ bytes: Uint8Array; block: Block } | undefined> {
   let bytes: Uint8Array | undefined;
   try {
-    bytes = await ctx.db.get(blockKey(info.id), { fillCache: false });
+    bytes = await ctx.db.get(blockKey(info.id), { fillCache: false } as AbstractGetOptions<string, Uint8Array>); // LevelDB's option: a block is read about once
   } catch (err) {
     await quarantineBlock(ctx, info.id, 'DW_STORE_UNREADABLE', `the database could not read the block: ${errorMessage(err)}`);
     return undefined;
