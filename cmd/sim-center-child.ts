@@ -84,3 +84,6 @@ process.on('disconnect', () => {
   // The simulator is gone: stop serving.
   void agg?.close().finally(() => process.exit(0));
 });
+// Ctrl-C in a terminal reaches the whole process group: the simulator decides when this stops
+// (it asks with `close`, after printing what it has to say).
+process.on('SIGINT', () => {});
