@@ -14,7 +14,7 @@ import type { CliIo } from './cli.js';
 import { startSimCenter, type RunningCenter } from './sim-center.js';
 import { packageVersion } from './version.js';
 
-const USAGE = 'usage: driftwatch simulate --scenario FILE [--seed N] [--data-dir DIR] [--serve] [--http-listen HOST:PORT] [--json]';
+const USAGE = 'usage: driftwatch simulate --scenario FILE [--seed N] [--data-dir DIR] [--serve] [--http-listen HOST:PORT] [--grpc-listen HOST:PORT] [--json]';
 const HELP = `${USAGE}
   --scenario FILE          the scenario (docs/simulator.md; examples/scenarios/)
   --seed N                 the seed (default: the scenario's seed)
@@ -22,6 +22,8 @@ const HELP = `${USAGE}
                            temporary directory, removed at the end)
   --serve                  after the run, keep the aggregator serving until Ctrl-C
   --http-listen HOST:PORT  the aggregator's HTTP address (default 127.0.0.1:0, a free port)
+  --grpc-listen HOST:PORT  the aggregator's gRPC address, on loopback (default 127.0.0.1:0); a fixed
+                           port makes two runs' stored data byte-identical (shipper errors name it)
   --json                   print the figures as JSON
 `;
 
@@ -42,6 +44,7 @@ export interface SimulationOptions {
   /** Kept when given; otherwise a temporary directory removed by close(). */
   readonly dataDir?: string;
   readonly httpListen?: string;
+  readonly grpcListen?: string;
   readonly version: string;
   readonly onProgress?: (p: FleetProgress) => void;
 }
@@ -76,6 +79,7 @@ export async function runSimulation(o: SimulationOptions): Promise<Simulation> {
     center = await startSimCenter({
       dataDir: join(dir, 'aggregator'), start: fleet.plan.start, tokens: fleet.tokens,
       ...(o.httpListen === undefined ? {} : { httpListen: o.httpListen }),
+      ...(o.grpcListen === undefined ? {} : { grpcListen: o.grpcListen }),
     });
     const summary = await runFleet({ fleet, center, dataDir: join(dir, 'fleet'), version: o.version, ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }) });
     await center.settle();
@@ -159,6 +163,7 @@ interface SimulateArgs {
   dataDir?: string;
   serve: boolean;
   httpListen?: string;
+  grpcListen?: string;
   json: boolean;
 }
 
@@ -184,6 +189,7 @@ function parseArgs(args: readonly string[]): SimulateArgs | 'help' {
       }
       case '--data-dir': out.dataDir = value(); break;
       case '--http-listen': out.httpListen = value(); break;
+      case '--grpc-listen': out.grpcListen = value(); break;
       case '--serve': out.serve = true; break;
       case '--json': out.json = true; break;
       default: throw usage(JSON.stringify(a));
@@ -206,6 +212,7 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     scenario, version: packageVersion(), onProgress: (p) => bar.update(p),
     ...(a.seed === undefined ? {} : { seed: a.seed }), ...(a.dataDir === undefined ? {} : { dataDir: a.dataDir }),
     ...(a.httpListen === undefined ? {} : { httpListen: a.httpListen }),
+    ...(a.grpcListen === undefined ? {} : { grpcListen: a.grpcListen }),
   });
   bar.done();
   try {
