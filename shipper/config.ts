@@ -41,11 +41,19 @@ const tlsSchema = z.strictObject({
   caFile: z.string().min(1).optional(),
   /** The name in the aggregator's certificate, when it differs from the address's host. */
   serverName: z.string().min(1).optional(),
+  /** Mutual TLS (an aggregator with grpc.tls.clientCa): this agent's certificate chain, PEM. */
+  certFile: z.string().min(1).optional(),
+  /** ... and its private key, PEM. */
+  keyFile: z.string().min(1).optional(),
   /** Plain text, token included: for tests and trusted links only. */
   insecure: z.boolean().default(false),
 }).superRefine((t, ctx) => {
-  if (t.insecure && (t.caFile !== undefined || t.serverName !== undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['insecure'], message: 'expected either insecure: true or caFile/serverName, found both' });
+  if (t.insecure && (t.caFile !== undefined || t.serverName !== undefined || t.certFile !== undefined || t.keyFile !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['insecure'], message: 'expected either insecure: true or caFile/serverName/certFile/keyFile, found both' });
+  }
+  if ((t.certFile === undefined) !== (t.keyFile === undefined)) {
+    const missing = t.certFile === undefined ? 'certFile' : 'keyFile';
+    ctx.addIssue({ code: 'custom', path: [missing], message: `expected certFile and keyFile together (mutual TLS), found only ${missing === 'certFile' ? 'keyFile' : 'certFile'}` });
   }
 });
 
@@ -166,16 +174,22 @@ export async function resolveShipping(config: ShippingConfig, env: ShippingEnv):
       `expected a token of printable ASCII without spaces in ${where}, found ${token === '' ? 'nothing' : 'other characters'}`);
   }
   if (config.tls.insecure) warnings.push(`shipping.tls.insecure is set: the site token goes to ${config.aggregator} in clear text`);
+  if (config.tls.keyFile !== undefined) {
+    const mode = (await stat(config.tls.keyFile).catch(() => undefined))?.mode;
+    if (mode !== undefined && (mode & 0o077) !== 0) warnings.push(`client key file ${config.tls.keyFile} is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  }
   const tls = config.tls.insecure ? 'insecure' as const : {
     ...(config.tls.caFile === undefined ? {} : { ca: await readCredential(config.tls.caFile, 'PEM CA file') }),
     ...(config.tls.serverName === undefined ? {} : { serverName: config.tls.serverName }),
+    ...(config.tls.certFile === undefined ? {} : { cert: await readCredential(config.tls.certFile, 'PEM client certificate file') }),
+    ...(config.tls.keyFile === undefined ? {} : { key: await readCredential(config.tls.keyFile, 'PEM client key file') }),
   };
   const transport: GrpcTransportOptions = {
     address: config.aggregator, tls, token, chunkBytes: config.chunkSize,
     ...(config.bandwidth === undefined ? {} : { bandwidthBytesPerSecond: config.bandwidth }),
     callTimeouts: { helloMs: config.callTimeouts.hello, heartbeatMs: config.callTimeouts.heartbeat, uploadIdleMs: config.callTimeouts.uploadIdle },
   };
-  const description = `${config.aggregator} (${tls === 'insecure' ? 'insecure, no TLS' : `TLS${config.tls.caFile === undefined ? '' : `, CA ${config.tls.caFile}`}`}`
+  const description = `${config.aggregator} (${tls === 'insecure' ? 'insecure, no TLS' : `TLS${config.tls.caFile === undefined ? '' : `, CA ${config.tls.caFile}`}${config.tls.certFile === undefined ? '' : `, client certificate ${config.tls.certFile}`}`}`
     + `, bandwidth ${config.bandwidth === undefined ? 'unlimited' : formatBandwidth(config.bandwidth)})`;
   return {
     transport, retry: { baseMs: config.backoff.base, capMs: config.backoff.cap },

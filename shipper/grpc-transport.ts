@@ -26,12 +26,20 @@ const CHUNK_SECONDS = 5;
 const MIN_PACED_CHUNK = 1024;
 export const DEFAULT_CALL_TIMEOUTS: Required<CallTimeouts> = { helloMs: 30_000, heartbeatMs: 10_000, uploadIdleMs: 60_000 };
 
-/** TLS towards the aggregator: its CA (file or PEM; default: the system's roots) and name. */
+/**
+ * TLS towards the aggregator: its CA (file or PEM; default: the system's roots) and name, and,
+ * for an aggregator that asks for mutual TLS (`grpc.tls.clientCa`), this agent's certificate
+ * chain and key (PEM; both or neither).
+ */
 export interface GrpcTls {
   readonly caFile?: string;
   readonly ca?: string | Uint8Array;
   /** The name the aggregator's certificate must carry, when it differs from the address's host. */
   readonly serverName?: string;
+  /** The client certificate chain, PEM. */
+  readonly cert?: string | Uint8Array;
+  /** The client certificate's private key, PEM. */
+  readonly key?: string | Uint8Array;
 }
 
 /** Real-time limits per call (ms). */
@@ -120,10 +128,19 @@ function channelCredentials(tls: GrpcTls | 'insecure'): { creds: ChannelCredenti
         `expected a readable PEM CA file at ${tls.caFile}, found ${errorMessage(err)}`, { cause: err });
     }
   }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw invalid(`expected a client certificate and its key together (mutual TLS), found only the ${tls.cert === undefined ? 'key' : 'certificate'}`);
+  }
   const options: ChannelOptions = tls.serverName === undefined
     ? {}
     : { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName };
-  return { creds: credentials.createSsl(ca), options };
+  const key = tls.key === undefined ? null : Buffer.from(tls.key);
+  const cert = tls.cert === undefined ? null : Buffer.from(tls.cert);
+  try {
+    return { creds: credentials.createSsl(ca, key, cert), options };
+  } catch (err) {
+    throw new ShipperError(ShipperErrorCode.CredentialUnreadable, `expected PEM client certificate and key, found ${errorMessage(err)}`, { cause: err });
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // Test certificates made with the openssl CLI, once per test process, in a temporary directory:
-// a CA, a server certificate for localhost and 127.0.0.1 signed by it, and a second CA that
-// signed nothing (to test that an untrusted server is refused). ECDSA P-256: quick to make.
+// a CA, a server certificate for localhost and 127.0.0.1 and a client certificate signed by it,
+// and a second CA with a client certificate of its own (to test that an untrusted server or
+// client is refused). ECDSA P-256: quick to make.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,8 +15,14 @@ export interface TestPki {
   readonly caCert: Buffer;
   readonly serverCert: Buffer;
   readonly serverKey: Buffer;
-  /** A CA that signed nothing here. */
+  /** A CA that signed nothing here but otherClientCert. */
   readonly otherCaCert: Buffer;
+  /** A client certificate (CN site-test-1, clientAuth) signed by the CA, and its key: mutual TLS. */
+  readonly clientCert: Buffer;
+  readonly clientKey: Buffer;
+  /** A client certificate signed by the other CA, and its key. */
+  readonly otherClientCert: Buffer;
+  readonly otherClientKey: Buffer;
   readonly caCertPath: string;
   readonly serverCertPath: string;
   readonly serverKeyPath: string;
@@ -55,6 +62,11 @@ export async function makeTestPki(): Promise<TestPki> {
   await openssl(['req', ...EC, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
   await writeFile(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=critical,CA:FALSE\n');
   await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'server.ext'], dir);
+  await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=critical,CA:FALSE\n');
+  for (const [name, ca] of [['client', 'ca'], ['other-client', 'other-ca']] as const) {
+    await openssl(['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=site-test-1'], dir);
+    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', 'client.ext'], dir);
+  }
   const read = (name: string): Promise<Buffer> => readFile(join(dir, name));
   return {
     dir,
@@ -62,6 +74,10 @@ export async function makeTestPki(): Promise<TestPki> {
     serverCert: await read('server.crt'),
     serverKey: await read('server.key'),
     otherCaCert: await read('other-ca.crt'),
+    clientCert: await read('client.crt'),
+    clientKey: await read('client.key'),
+    otherClientCert: await read('other-client.crt'),
+    otherClientKey: await read('other-client.key'),
     caCertPath: join(dir, 'ca.crt'),
     serverCertPath: join(dir, 'server.crt'),
     serverKeyPath: join(dir, 'server.key'),
