@@ -115,7 +115,9 @@ export function progressPrinter(io: CliIo, label: string): { update(p: FleetProg
         lastDraw = now;
         const width = 30;
         const full = Math.round(share * width);
-        io.stderr.write(`\r${label} [${'#'.repeat(full)}${'.'.repeat(width - full)}] ${String(Math.floor(share * 100)).padStart(3)}%  ${text}\x1b[K`);
+        // One terminal line, cut to its width: a wrapped line would not be redrawn in place.
+        const line = `${label} [${'#'.repeat(full)}${'.'.repeat(width - full)}] ${String(Math.floor(share * 100)).padStart(3)}%  ${text}`;
+        io.stderr.write(`\r${line.slice(0, Math.max(20, ((io.stderr as NodeJS.WriteStream).columns ?? 80) - 1))}\x1b[K`);
       } else {
         const tenth = Math.floor(share * 10);
         if (tenth === lastTenth) return;
