@@ -5,11 +5,12 @@
 import { fileURLToPath } from 'node:url';
 import type { WireDriftRow, WireStaleRow, WireUpgradeRow, WireUpgradesPage } from '../aggregator/index.js';
 import { DriftwatchError } from '../common/errors.js';
+import type { Scenario } from '../simulator/scenario.js';
 import type { CliIo } from './cli.js';
 import { driftSummary, lateAnswer, staleSummary, upgradeAnswer, when } from './demo-answer.js';
 import { fetchReport } from './report.js';
 import type { ReportKind } from './report-render.js';
-import { describeRun, loadCheckedScenario, progressPrinter, runSimulation, untilSignal } from './simulate.js';
+import { describeRun, interruptible, loadCheckedScenario, progressPrinter, runSimulation, untilSignal } from './simulate.js';
 import { packageVersion } from './version.js';
 
 /** The bundled scenario. */
@@ -23,8 +24,15 @@ const HELP = `${USAGE}
   --no-serve               stop after printing the answer
 `;
 
-function parseArgs(args: readonly string[]): { scenario: string; seed?: number; httpListen?: string; serve: boolean } | 'help' {
-  const out: { scenario: string; seed?: number; httpListen?: string; serve: boolean } = { scenario: DEMO_SCENARIO, serve: true };
+interface DemoArgs {
+  scenario: string;
+  seed?: number;
+  httpListen?: string;
+  serve: boolean;
+}
+
+function parseArgs(args: readonly string[]): DemoArgs | 'help' {
+  const out: DemoArgs = { scenario: DEMO_SCENARIO, serve: true };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -60,9 +68,14 @@ export async function demoCommand(args: string[], io: CliIo): Promise<number> {
   out(`  cluster, host and router, ship their blocks over gRPC to a real aggregator, on a clock that runs`);
   out(`  ${Math.round(scenario.duration / 86_400_000)} days from ${when(new Date(scenario.start).toISOString())} in about a minute. Scenario: ${a.scenario}`);
   out();
+  return interruptible(io, (signal) => answer(scenario, a, io, signal));
+}
+
+async function answer(scenario: Scenario, a: DemoArgs, io: CliIo, signal: AbortSignal): Promise<number> {
+  const out = (line = ''): boolean => io.stdout.write(`${line}\n`);
   const bar = progressPrinter(io, 'simulating');
   const sim = await runSimulation({
-    scenario, version: packageVersion(), onProgress: (p) => bar.update(p),
+    scenario, version: packageVersion(), onProgress: (p) => bar.update(p), signal,
     ...(a.seed === undefined ? {} : { seed: a.seed }), ...(a.httpListen === undefined ? {} : { httpListen: a.httpListen }),
   });
   bar.done();

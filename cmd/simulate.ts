@@ -47,6 +47,8 @@ export interface SimulationOptions {
   readonly grpcListen?: string;
   readonly version: string;
   readonly onProgress?: (p: FleetProgress) => void;
+  /** Interrupts the run (DW_SIM_INTERRUPTED) once everything is stopped and cleaned up. */
+  readonly signal?: AbortSignal;
 }
 
 /** Checks every policy revision of the scenario as the aggregator will load it (DW_POLICY_* with the file). */
@@ -81,7 +83,10 @@ export async function runSimulation(o: SimulationOptions): Promise<Simulation> {
       ...(o.httpListen === undefined ? {} : { httpListen: o.httpListen }),
       ...(o.grpcListen === undefined ? {} : { grpcListen: o.grpcListen }),
     });
-    const summary = await runFleet({ fleet, center, dataDir: join(dir, 'fleet'), version: o.version, ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }) });
+    const summary = await runFleet({
+      fleet, center, dataDir: join(dir, 'fleet'), version: o.version,
+      ...(o.onProgress === undefined ? {} : { onProgress: o.onProgress }), ...(o.signal === undefined ? {} : { signal: o.signal }),
+    });
     await center.settle();
     const memory = { simulator: processMemory().peakRss, aggregator: (await center.memory()).peakRss };
     const c = center;
@@ -144,6 +149,28 @@ export function describeRun(s: Simulation): string[] {
     `peak memory: simulator ${(s.memory.simulator / MiB).toFixed(0)} MiB, aggregator ${(s.memory.aggregator / MiB).toFixed(0)} MiB`,
     ...(r.problems === 0 ? [] : [`${r.problems} errors logged by agents and shippers, such as: ${r.sampleProblems.slice(0, 3).join(' | ')}`]),
   ];
+}
+
+/**
+ * Runs `work` with an AbortSignal that the first SIGINT or SIGTERM aborts (Ctrl-C during a run:
+ * the simulation stops at its next step and cleans up). A DW_SIM_INTERRUPTED error becomes a
+ * one-line note and exit code 130.
+ */
+export async function interruptible(io: CliIo, work: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  const ac = new AbortController();
+  const on = (): void => ac.abort();
+  process.once('SIGINT', on);
+  process.once('SIGTERM', on);
+  try {
+    return await work(ac.signal);
+  } catch (err) {
+    if (!isDriftwatchError(err, SimErrorCode.Interrupted)) throw err;
+    io.stderr.write(`\ndriftwatch: ${err.code}: ${err.message}; stopped and cleaned up\n`);
+    return 130;
+  } finally {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  }
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -209,9 +236,13 @@ export async function simulateCommand(args: string[], io: CliIo): Promise<number
     return 0;
   }
   const scenario = await loadCheckedScenario(a.scenario);
+  return interruptible(io, (signal) => simulate(scenario, a, io, signal));
+}
+
+async function simulate(scenario: Scenario, a: SimulateArgs, io: CliIo, signal: AbortSignal): Promise<number> {
   const bar = progressPrinter(io, 'simulating');
   const sim = await runSimulation({
-    scenario, version: packageVersion(), onProgress: (p) => bar.update(p),
+    scenario, version: packageVersion(), onProgress: (p) => bar.update(p), signal,
     ...(a.seed === undefined ? {} : { seed: a.seed }), ...(a.dataDir === undefined ? {} : { dataDir: a.dataDir }),
     ...(a.httpListen === undefined ? {} : { httpListen: a.httpListen }),
     ...(a.grpcListen === undefined ? {} : { grpcListen: a.grpcListen }),

@@ -10,6 +10,8 @@ export const SimErrorCode = {
   AggregatorFailed: 'DW_SIM_AGGREGATOR_FAILED',
   /** A simulated agent stopped with an error (its store could not be opened or written). */
   AgentFailed: 'DW_SIM_AGENT_FAILED',
+  /** The run was interrupted (Ctrl-C) before the scenario's end; everything was stopped and cleaned up. */
+  Interrupted: 'DW_SIM_INTERRUPTED',
 } as const;
 
 export type SimErrorCode = (typeof SimErrorCode)[keyof typeof SimErrorCode];

@@ -92,6 +92,8 @@ export interface FleetRunOptions {
   readonly version: string;
   /** At most this many timers fire before the fleet settles again (default 1,000). */
   readonly batch?: number;
+  /** Stops the run at the next step (DW_SIM_INTERRUPTED), after stopping the agents. */
+  readonly signal?: AbortSignal;
 }
 
 /** Real-time limit of one call from a simulated site (see createGrpcTransport's callTimeouts). */
@@ -212,7 +214,7 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetSummary> {
   try {
     while (true) {
       await sched.quiet();
-      if (agentFailure !== undefined) break;
+      if (agentFailure !== undefined || o.signal?.aborted === true) break;
       o.onProgress?.(progress());
       const next = sched.nextAt();
       if (next === undefined || next > plan.end) break;
@@ -233,6 +235,9 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetSummary> {
     await root.close();
   }
   if (agentFailure !== undefined) throw agentFailure;
+  if (o.signal?.aborted === true) {
+    throw new SimError(SimErrorCode.Interrupted, `expected the simulation to reach ${new Date(plan.end).toISOString()}, it was interrupted at ${new Date(clock.now()).toISOString()}`);
+  }
   const wallMs = performance.now() - started;
   return {
     ...progress(), sites: sites.length, seed: plan.seed, steps, bytesStored: counters.bytesStored, heartbeats: counters.heartbeats,
