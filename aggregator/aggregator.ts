@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
 import { AggregatorError, AggregatorErrorCode } from './errors.js';
-import { createFleetService, describePolicySettings, openPolicies, type FleetService, type PolicySettings } from './fleet/index.js';
+import { createFleetService, describePolicySettings, FLEET_INDEX_SNAPSHOT_FILE, openPolicies, type FleetService, type PolicySettings } from './fleet/index.js';
 import type { FleetReports } from './http/fleet-routes.js';
 import type { HealthStatus } from './http/routes.js';
 import { startAggregatorHttp, type AggregatorHttp } from './http/server.js';
@@ -43,13 +43,21 @@ export interface FleetApi {
 
 /**
  * The built-in fleet reports (docs/aggregator.md#fleet-reports): the merge index over the stored
- * blocks, rebuilt at start and kept caught up, judged against the policies.
+ * blocks, loaded from its snapshot (or rebuilt) at start and kept caught up, judged against the policies.
  */
 export interface FleetSettings {
   /** Where the desired state comes from. Default: none — drift and upgrades find no expectations (logged). */
   readonly policies?: PolicySettings;
   /** Catch up with the store at least this often (ms); it also catches up shortly after each commit. Default 1 s. */
   readonly catchUpIntervalMs?: number;
+  /**
+   * Keep the index in `<dataDir>/fleet-index.snapshot`: loaded at start (then only the blocks
+   * stored after it are read), written on close and every `snapshotIntervalMs`. Default true;
+   * false: every start reindexes every stored block.
+   */
+  readonly snapshots?: boolean;
+  /** Snapshot the index this often (ms of the aggregator's clock) when blocks were added since the last; 0: only after a start that read blocks, and on close. Default 10 minutes. */
+  readonly snapshotIntervalMs?: number;
 }
 
 /** A custom fleet API, built once the storage is open (tests, other report engines). */
@@ -188,12 +196,14 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       fleet = await options.fleet({ storage: store, clock, logger, registry });
     } else if (options.fleet !== undefined) {
       const settings = options.fleet;
-      if (settings.policies !== undefined) await mkdir(options.dataDir, { recursive: true });
+      const snapshots = settings.snapshots ?? true;
+      if (settings.policies !== undefined || snapshots) await mkdir(options.dataDir, { recursive: true });
       const policies = settings.policies === undefined ? undefined : await openPolicies(settings.policies, { dataDir: options.dataDir, clock, logger, registry });
       if (settings.policies !== undefined) logger.info({ policies: describePolicySettings(settings.policies), historyFile: policies?.file }, 'policies configured');
       const s = createFleetService({
         storage: store, clock, logger, registry, policies: policies?.source, ...(policies === undefined ? {} : { persistPolicies: policies.persist }),
         ...(settings.catchUpIntervalMs === undefined ? {} : { catchUpInterval: settings.catchUpIntervalMs }),
+        ...(snapshots ? { snapshot: { file: join(options.dataDir, FLEET_INDEX_SNAPSHOT_FILE), ...(settings.snapshotIntervalMs === undefined ? {} : { intervalMs: settings.snapshotIntervalMs }) } } : {}),
       });
       service = s;
       onCommit = () => s.notifyCommit();

@@ -9,7 +9,7 @@ import { isLoopbackHost, parseListen } from '../common/listen.js';
 import { AggregatorError, AggregatorErrorCode } from './errors.js';
 import { DEFAULT_INGEST_LIMITS } from './ingest/limits.js';
 import { DEFAULT_GROUP_COMMIT } from './storage/index.js';
-import { DEFAULT_CATCH_UP_INTERVAL } from './fleet/index.js';
+import { DEFAULT_CATCH_UP_INTERVAL, DEFAULT_SNAPSHOT_INTERVAL } from './fleet/index.js';
 import { DEFAULT_POLL_INTERVAL } from './policy/index.js';
 
 /** Default gRPC listener: every interface, port 7443. */
@@ -106,6 +106,11 @@ const schema = z.strictObject({
   fleet: z.strictObject({
     /** Catch the fleet index up with the store at least this often (it also does so shortly after each commit). */
     catchUpInterval: durationAtLeast(10).refine((ms) => ms <= 3_600_000, { error: 'expected at most 1h' }).default(DEFAULT_CATCH_UP_INTERVAL),
+    /** Keep the index in <dataDir>/fleet-index.snapshot (loaded at start, written on close and every snapshotInterval). */
+    snapshots: booleanSchema.default(true),
+    /** Snapshot the index this often (aggregator clock) when blocks were added; 0: only after a start that read blocks, and on close. */
+    snapshotInterval: durationSchema.refine((ms) => ms === 0 || ms >= 1000, { error: (iss) => `expected 0 (on close only) or at least 1000 ms, found ${String(iss.input)}` })
+      .default(DEFAULT_SNAPSHOT_INTERVAL),
   }).prefault({}),
 });
 

@@ -2,7 +2,9 @@
 export {
   startAggregator, type Aggregator, type AggregatorOptions, type CredentialSource, type FleetApi, type FleetDeps, type FleetFactory, type FleetSettings,
 } from './aggregator.js';
-export { createFleetService, reindex, type FleetService, type FleetServiceOptions, type PolicySettings, type ReindexResult } from './fleet/index.js';
+export {
+  createFleetService, FLEET_INDEX_SNAPSHOT_FILE, reindex, writeSnapshotFile, type FleetService, type FleetServiceOptions, type PolicySettings, type ReindexResult,
+} from './fleet/index.js';
 export { AggregatorError, AggregatorErrorCode } from './errors.js';
 export { silentLogger, type AggregatorLogger } from './logger.js';
 export { createAggregatorMetrics, type AggregatorGaugeSources, type AggregatorMetrics } from './metrics.js';

@@ -4,8 +4,11 @@
 // 6 h each at 15 s, in which most sites upgrade the point-of-sale image and a few change a couple
 // of other series. Figures: the drift and upgrades reports' latency (p50/p99 over the iterations,
 // the first call apart: it fills the per-index caches), the index's memory per (site, series),
-// and reindex time through the level storage for a smaller fleet of the synthetic site (24
-// one-hour blocks per site, 2,000 string and 200 float series), extrapolated linearly.
+// reindex time through the level storage for a smaller fleet of the synthetic site (24 one-hour
+// blocks per site, 2,000 string and 200 float series), extrapolated linearly, and the index
+// snapshot — write time, size, load time and the longest event-loop stall of each — of both
+// indexes, beside the reindex of the same index (measured for the smaller fleet, extrapolated for
+// the large one).
 //
 // The peer, measured in the same run: a naive index — per site a Map from series key to its
 // change points in JS arrays — and a drift report that scans every series of every site with the
@@ -15,13 +18,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
-  ContactIndex, driftReport, FleetIndex, reindex, staticSiteLabels, upgradesReport, type FleetInputs,
+  ContactIndex, driftReport, FLEET_INDEX_SNAPSHOT_FILE, FleetIndex, loadSnapshotFile, reindex, staticSiteLabels, upgradesReport, writeSnapshotFile, type FleetInputs,
 } from '../aggregator/fleet/index.js';
 import { check, loadPolicySet, matchesSeries, PolicyHistory, policySetHash, type Policy } from '../aggregator/policy/index.js';
-import { openLevelStorage } from '../aggregator/storage/index.js';
+import { openLevelStorage, type AggregatorStorage, type BlockMeta } from '../aggregator/storage/index.js';
 import { ManualClock } from '../common/clock.js';
 import { seededRandom, type Random } from '../common/random.js';
 import { newUlid, ulidToString } from '../common/ulid.js';
@@ -200,9 +204,64 @@ function naiveDrift(index: Map<string, Map<string, NaiveSeries>>, policy: readon
   return rows;
 }
 
+// ---- Index snapshots ------------------------------------------------------------------------
+
+interface SnapshotFigures {
+  readonly writeMs: number;
+  readonly bytes: number;
+  readonly loadMs: number;
+  /** The longest event-loop delay while writing / loading (ms). */
+  readonly writeStallMs: number;
+  readonly loadStallMs: number;
+}
+
+/**
+ * Writes `index`'s snapshot to a temporary directory and loads it back (through the same calls
+ * the aggregator makes), three times, checking that the loaded index answers as the original
+ * (`same`). Times are the median of the three (a major GC over the bench's large heap can land in
+ * any one); stalls the longest of all.
+ */
+async function snapshotFigures(index: FleetIndex, storage: Pick<AggregatorStorage, 'getBlockMeta'> | undefined, same: (loaded: FleetIndex) => boolean): Promise<SnapshotFigures> {
+  const dir = await mkdtemp(join(tmpdir(), 'dw-bench-snapshot-'));
+  const file = join(dir, FLEET_INDEX_SNAPSHOT_FILE);
+  // A histogram per measurement: one enabled again would count the time it was disabled as a stall.
+  const during = async <T>(fn: () => Promise<T>): Promise<{ value: T; stallMs: number }> => {
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    h.enable();
+    try {
+      return { value: await fn(), stallMs: h.max / 1e6 };
+    } finally {
+      h.disable();
+    }
+  };
+  let writeStallMs = 0;
+  let loadStallMs = 0;
+  // The in-memory fleet has no store: its last block is "held" as the snapshot says.
+  const held = storage ?? { getBlockMeta: async () => ({ arrivedAt: index.lastBlock!.arrivedAt }) as BlockMeta };
+  const writes: number[] = [];
+  const loads: number[] = [];
+  let bytes = 0;
+  try {
+    for (let k = 0; k < 3; k++) {
+      const { value: w, stallMs: ws } = await during(() => writeSnapshotFile(file, index, index.indexedThrough));
+      writeStallMs = Math.max(writeStallMs, ws);
+      writes.push(w.elapsedMs);
+      bytes = w.bytes;
+      const { value: loaded, stallMs: ls } = await during(() => loadSnapshotFile(file, { cut: index.indexedThrough, storage: held, now: 0 }));
+      loadStallMs = Math.max(loadStallMs, ls);
+      if (loaded.status !== 'loaded') throw new Error(`bench: expected the snapshot to load, found ${loaded.status}: ${loaded.status === 'rejected' ? loaded.error.message : ''}`);
+      loads.push(loaded.elapsedMs);
+      if (k === 0 && !same(loaded.index)) throw new Error('bench: expected the loaded index to answer as the original, found a difference');
+    }
+    return { writeMs: median(writes), bytes, loadMs: median(loads), writeStallMs, loadStallMs };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- Reindex through the level storage -------------------------------------------------------
 
-async function reindexFigures(sites: number, log: (l: string) => void): Promise<{ ms: number; blocks: number; perBlockMs: number }> {
+async function reindexFigures(sites: number, log: (l: string) => void): Promise<{ ms: number; blocks: number; perBlockMs: number; snapshot: SnapshotFigures }> {
   const rounds = [...syntheticSite({ seed: SEED, durationMs: 24 * HOUR })];
   const encoded: Uint8Array[] = [];
   const perBlock = HOUR / STEP;
@@ -231,8 +290,11 @@ async function reindexFigures(sites: number, log: (l: string) => void): Promise<
       }));
     }
     log(`reindex: ${sites} sites × ${encoded.length} blocks stored`);
-    const { result } = await reindex(storage, { now: arrival + 1 });
-    return { ms: result.elapsedMs, blocks: result.blocks, perBlockMs: result.elapsedMs / result.blocks };
+    const { index, result } = await reindex(storage, { now: arrival + 1 });
+    log(`reindex: ${result.blocks} blocks in ${result.elapsedMs.toFixed(0)} ms; its snapshot`);
+    const stats = JSON.stringify(index.stats());
+    const snapshot = await snapshotFigures(index, storage, (loaded) => JSON.stringify(loaded.stats()) === stats);
+    return { ms: result.elapsedMs, blocks: result.blocks, perBlockMs: result.elapsedMs / result.blocks, snapshot };
   } finally {
     await storage.close();
     await rm(dir, { recursive: true, force: true });
@@ -322,6 +384,12 @@ export function fleetReportsCase(o: FleetReportsOptions): BenchCase {
       for (let k = 0; k < Math.max(3, iterations); k++) peer.push(timeIt(() => naiveDrift(naive, revision.policies, query.at)) * peerScale);
       naive.clear();
 
+      log(`snapshot of the fleet index (${o.sites} sites)`);
+      const answer = (i: FleetIndex): string => JSON.stringify([driftReport({ ...inputs, index: i }, { ...past, limit: 100 }), upgradesReport({ ...inputs, index: i }, { ...query, limit: 100 })]);
+      const expected = answer(index);
+      const snap = await snapshotFigures(index, undefined, (loaded) => answer(loaded) === expected);
+      log(`snapshot: ${(snap.bytes / 2 ** 20).toFixed(0)} MiB, written in ${snap.writeMs.toFixed(0)} ms, loaded in ${snap.loadMs.toFixed(0)} ms`);
+
       log(`reindex through the level storage: ${o.reindexSites} sites`);
       const re = await reindexFigures(o.reindexSites, log);
       const reindexFleetS = (re.perBlockMs * o.sites * 24) / 1000;
@@ -350,6 +418,19 @@ export function fleetReportsCase(o: FleetReportsOptions): BenchCase {
         { key: 'reindexMs', label: `reindex, level storage, ${o.reindexSites} sites × 24 h`, value: re.ms, unit: 'ms' },
         { key: 'reindexPerBlockMs', label: 'reindex per 1-hour block (2,200 series)', value: re.perBlockMs, unit: 'ms' },
         { key: 'reindexFleetDayS', label: `reindex, ${o.sites} sites × 24 h (extrapolated)`, value: reindexFleetS, unit: 's' },
+        { key: 'reindexSnapshotWriteMs', label: `snapshot of that reindexed index (${o.reindexSites} sites × 24 h): write`, value: re.snapshot.writeMs, unit: 'ms' },
+        { key: 'reindexSnapshotMiB', label: 'snapshot of that reindexed index: size', value: re.snapshot.bytes / 2 ** 20, unit: 'MiB' },
+        { key: 'reindexSnapshotLoadMs', label: 'snapshot of that reindexed index: load (read, verify, decode)', value: re.snapshot.loadMs, unit: 'ms' },
+        { key: 'reindexVsSnapshotLoad', label: 'same index: reindex / snapshot load', value: re.ms / re.snapshot.loadMs, unit: '×' },
+        { key: 'snapshotFleetDayGiB', label: `snapshot, ${o.sites} sites × 24 h (extrapolated): size`, value: (re.snapshot.bytes * o.sites) / o.reindexSites / 2 ** 30, unit: 'GiB' },
+        { key: 'snapshotFleetDayLoadS', label: `snapshot, ${o.sites} sites × 24 h (extrapolated): load`, value: (re.snapshot.loadMs * o.sites) / o.reindexSites / 1000, unit: 's' },
+        { key: 'snapshotWriteMs', label: `snapshot of the fleet index (${o.sites} sites × ${o.series} series): write`, value: snap.writeMs, unit: 'ms' },
+        { key: 'snapshotMiB', label: 'snapshot of the fleet index: size', value: snap.bytes / 2 ** 20, unit: 'MiB' },
+        { key: 'snapshotBytesPerSeries', label: 'snapshot of the fleet index: bytes per (site, series)', value: snap.bytes / seriesTotal, unit: 'B' },
+        { key: 'snapshotLoadMs', label: 'snapshot of the fleet index: load (read, verify, decode)', value: snap.loadMs, unit: 'ms' },
+        { key: 'snapshotWriteStallMs', label: 'snapshot of the fleet index: longest event-loop stall while writing', value: snap.writeStallMs, unit: 'ms' },
+        { key: 'snapshotLoadStallMs', label: 'snapshot of the fleet index: longest event-loop stall while loading', value: snap.loadStallMs, unit: 'ms' },
+        { key: 'indexBuildVsSnapshotLoad', label: 'fleet index: build from block data (no decode) / snapshot load', value: buildMs / snap.loadMs, unit: '×' },
       ];
       return {
         name,
@@ -361,6 +442,8 @@ export function fleetReportsCase(o: FleetReportsOptions): BenchCase {
           `memory: heap + array buffers after GC, index built minus before (the shared block data excluded)`,
           `peer: measured on ${peerSites} sites and scaled ×${peerScale} to the fleet (its Maps at full scale would need ~${((peerBytes / peerSites) * o.sites / 2 ** 30).toFixed(1)} GiB)`,
           `reindex: ${re.blocks} blocks of the synthetic site (2,000 string + 200 float series, 240 rounds each) decoded and indexed from the level storage; the fleet figure assumes time linear in blocks`,
+          `snapshots: the ${o.sites}-site day is extrapolated from the ${o.reindexSites}-site one linearly in sites, as the reindex is; `
+            + `written with writeSnapshotFile (chunks, fsync, rename) to the temporary directory and loaded with loadSnapshotFile (read, SHA-256, decode, the store check), as the aggregator does; the loaded index checked to answer as the original; the reindexed index's snapshot is the same index its reindex built`,
         ],
         context: { seed: SEED, sites: o.sites, series: o.series, peerSites, reindexSites: o.reindexSites, runs },
       };

@@ -36,7 +36,8 @@ Site credentials (docs/security.md):
   driftwatch aggregator credentials revoke --site ID --key KEYID --credentials FILE
 
 Verification:
-  driftwatch aggregator reindex --data-dir DIR   rebuild the fleet index from the stored blocks (of a stopped aggregator), print blocks, sites, time
+  driftwatch aggregator reindex --data-dir DIR   rebuild the fleet index from the stored blocks (of a stopped aggregator), print blocks, sites, time;
+                                                 writes a fresh index snapshot (DIR/fleet-index.snapshot) for the next start
 `;
 
 function usageError(found: string): DriftwatchError {
@@ -138,11 +139,14 @@ export async function aggregatorCommand(args: string[], io: CliIo): Promise<numb
     },
     partialTtlMs: l.partialTtl,
     groupCommit: { maxDelayMs: config.groupCommit.maxDelay, maxCommits: config.groupCommit.maxCommits },
-    fleet: { catchUpIntervalMs: config.fleet.catchUpInterval, ...(policies === undefined ? {} : { policies }) },
+    fleet: {
+      catchUpIntervalMs: config.fleet.catchUpInterval, snapshots: config.fleet.snapshots, snapshotIntervalMs: config.fleet.snapshotInterval,
+      ...(policies === undefined ? {} : { policies }),
+    },
   });
   logger.info({ configFile: file, dataDir: config.dataDir, grpc: aggregator.grpcAddress, http: aggregator.httpAddress }, 'aggregator listening');
   const fleet = aggregator.fleet!;
-  // Startup is a reindex: the reports answer (and /readyz turns 200) once it finished.
+  // The reports answer (and /readyz turns 200) once the index started: its snapshot loaded and caught up, or a reindex.
   fleet.whenReady().then(
     () => logger.info({ indexedThrough: fleet.indexedThrough(), reason: fleet.ready().reason }, 'fleet reports ready'),
     () => undefined,

@@ -40,6 +40,12 @@ const NODE_FLOATS = new Set(['node_filesystem_avail_bytes', 'node_filesystem_siz
 export const DEFAULT_FLOAT_SERIES: FloatSeriesFilter = (name) =>
   name.startsWith('kube_') || name.startsWith('argocd_') || name.startsWith('fleet_') || name.startsWith('system_upgrade_') || NODE_FLOATS.has(name);
 
+/**
+ * The identity of DEFAULT_FLOAT_SERIES, written into index snapshots: a snapshot is only loaded
+ * by an index that keeps the same float series. Change it whenever DEFAULT_FLOAT_SERIES changes.
+ */
+export const DEFAULT_FLOAT_SERIES_ID = 'default-1';
+
 // A block's label objects are shared by its series (the decoder builds one per series); a label
 // object seen again (the bench, a builder's blocks) skips building the key.
 const idsByLabels = new WeakMap<SeriesTable, WeakMap<object, Map<string, number>>>();

@@ -64,9 +64,12 @@ async function nextBatch(storage: BlockSource, after: number, cut: number, maxBa
  * Indexes every block that arrived after the index's watermark, up to a cut that can no longer
  * change: `now`, or just before the storage's oldest pending arrival (a block stamped but not yet
  * durable). Blocks are indexed in arrival order, then by site and id, in batches of about
- * `maxBatch` records (see nextBatch). Advances the watermark to the cut. Rejects with the
- * storage's errors (DW_AGGREGATOR_STORE_CLOSED…), the watermark then at the last batch done; a
- * block that cannot be read or decoded is skipped with a warning, counted by the index.
+ * `maxBatch` records (see nextBatch). Advances the watermark to the cut, and on the way to just
+ * before each new arrival time (every block that arrived earlier is indexed by then). `signal` is
+ * checked there only, so an aborted catch-up leaves the index whole at its watermark (a
+ * snapshot can be taken of it). Rejects with the abort reason or the storage's errors
+ * (DW_AGGREGATOR_STORE_CLOSED…), the watermark then before the arrival time in progress; a block
+ * that cannot be read or decoded is skipped with a warning, counted by the index.
  */
 export async function catchUp(index: FleetIndex, storage: BlockSource, options: CatchUpOptions): Promise<CatchUpResult> {
   const pending = storage.oldestPendingArrival();
@@ -85,8 +88,11 @@ export async function catchUp(index: FleetIndex, storage: BlockSource, options: 
     };
     for (let i = 0; i < ahead; i++) start(i);
     for (let i = 0; i < metas.length; i++) {
-      options.signal?.throwIfAborted();
       const meta = metas[i]!;
+      if (i === 0 || meta.arrivedAt !== metas[i - 1]!.arrivedAt) {
+        index.markIndexedThrough(meta.arrivedAt - 1);
+        options.signal?.throwIfAborted();
+      }
       const bytes = await reads[i]!;
       delete reads[i];
       start(i + ahead);

@@ -17,6 +17,12 @@ export const FleetErrorCode = {
   NotIndexed: 'DW_FLEET_NOT_INDEXED',
   /** (for developers) blocks given to the index out of arrival order. */
   ArrivalOrder: 'DW_FLEET_ARRIVAL_ORDER',
+  /** (logged) an index snapshot that is not one, is truncated, or fails its checksum: moved aside, the index is rebuilt. */
+  SnapshotCorrupt: 'DW_FLEET_SNAPSHOT_CORRUPT',
+  /** (logged) an index snapshot of another format version (or a platform that cannot read one): not used, the index is rebuilt. */
+  SnapshotUnsupported: 'DW_FLEET_SNAPSHOT_UNSUPPORTED',
+  /** (logged) an index snapshot written with other index options, for another store, or ahead of the clock: not used, the index is rebuilt. */
+  SnapshotMismatch: 'DW_FLEET_SNAPSHOT_MISMATCH',
 } as const;
 
 export type FleetErrorCode = (typeof FleetErrorCode)[keyof typeof FleetErrorCode];

@@ -2,7 +2,7 @@
 // covered with when each first arrived, events, and the blocks held — in memory, rebuilt from the
 // stored blocks (the source of truth) by `reindex` and kept up to date by `catchUp`.
 import { decodeBlock, type Block } from '../../proto/index.js';
-import { DEFAULT_FLOAT_SERIES, type FloatSeriesFilter } from './block-changes.js';
+import { DEFAULT_FLOAT_SERIES, DEFAULT_FLOAT_SERIES_ID, type FloatSeriesFilter } from './block-changes.js';
 import { FleetError, FleetErrorCode } from './errors.js';
 import { SeriesTable, StringTable } from './interning.js';
 import { SiteData, type AddBlockResult } from './site-data.js';
@@ -29,6 +29,22 @@ export interface FleetIndexOptions {
   readonly gapToleranceMs?: number;
   /** Which float series to keep (see DEFAULT_FLOAT_SERIES); string series are always kept. */
   readonly floatSeries?: FloatSeriesFilter;
+  /**
+   * Names `floatSeries` for index snapshots (snapshot.ts): a snapshot is only loaded into an index
+   * with the same name. Default: DEFAULT_FLOAT_SERIES_ID with the default filter; none with
+   * another filter — such an index is neither written to nor loaded from a snapshot.
+   */
+  readonly floatSeriesId?: string;
+}
+
+/** What an index holds besides its sites and tables, as a snapshot restores it (FleetIndex.restoreState). */
+export interface FleetIndexCounters {
+  readonly indexedThrough: number;
+  readonly lastArrival: number;
+  readonly lastBlock: BlockArrival | undefined;
+  readonly blocks: number;
+  readonly duplicateBlocks: number;
+  readonly skippedBlocks: number;
 }
 
 /** Counters of an index. */
@@ -60,12 +76,15 @@ export class FleetIndex {
   readonly series = new SeriesTable();
   readonly values = new StringTable();
   readonly gapToleranceMs: number;
+  /** The float-series filter's name for snapshots, or undefined (see FleetIndexOptions.floatSeriesId). */
+  readonly floatSeriesId: string | undefined;
   readonly #sites = new Map<string, SiteData>();
   readonly #onWarning: FleetIndexWarning;
   readonly #keepFloat: FloatSeriesFilter;
   #sortedSites: string[] | undefined;
   #indexedThrough = -1;
   #lastArrival = -1;
+  #lastBlock: BlockArrival | undefined;
   #blocks = 0;
   #duplicates = 0;
   #skipped = 0;
@@ -74,6 +93,7 @@ export class FleetIndex {
     this.#onWarning = options.onWarning ?? (() => {});
     this.gapToleranceMs = options.gapToleranceMs ?? 120_000;
     this.#keepFloat = options.floatSeries ?? DEFAULT_FLOAT_SERIES;
+    this.floatSeriesId = options.floatSeriesId ?? (this.#keepFloat === DEFAULT_FLOAT_SERIES ? DEFAULT_FLOAT_SERIES_ID : undefined);
   }
 
   /**
@@ -82,6 +102,21 @@ export class FleetIndex {
    */
   get indexedThrough(): number {
     return this.#indexedThrough;
+  }
+
+  /** The arrival time of the last block added (not skipped), or -1. At most `indexedThrough` between catch-ups. */
+  get lastArrival(): number {
+    return this.#lastArrival;
+  }
+
+  /** The last block added (not skipped), or undefined. */
+  get lastBlock(): BlockArrival | undefined {
+    return this.#lastBlock;
+  }
+
+  /** Blocks given to the index: indexed, duplicates and skipped. */
+  get blocksGiven(): number {
+    return this.#blocks + this.#duplicates + this.#skipped;
   }
 
   /** Records that every block that arrived by `t` is indexed (catchUp calls it). Never moves back. */
@@ -100,6 +135,7 @@ export class FleetIndex {
         `expected blocks in arrival order after ${Math.max(this.#lastArrival, this.#indexedThrough)}, found ${arrival.site}/${arrival.id} arrived at ${arrival.arrivedAt}`);
     }
     this.#lastArrival = arrival.arrivedAt;
+    this.#lastBlock = { site: arrival.site, id: arrival.id, arrivedAt: arrival.arrivedAt };
     let site = this.#sites.get(arrival.site);
     if (site === undefined) {
       site = new SiteData(arrival.site);
@@ -141,6 +177,25 @@ export class FleetIndex {
   countSkipped(arrival: BlockArrival, why: string): void {
     this.#skipped++;
     this.#onWarning({ site: arrival.site, block: arrival.id, err: why }, 'stored block cannot be read: skipped by the index');
+  }
+
+  /**
+   * Fills an empty index with what a snapshot held (snapshot.ts): its sites (the tables, interned
+   * beforehand in id order, are the index's own) and counters. Throws DW_FLEET_ARRIVAL_ORDER when
+   * the index already holds a block.
+   */
+  restoreState(sites: readonly SiteData[], counters: FleetIndexCounters): void {
+    if (this.#sites.size > 0 || this.blocksGiven > 0 || this.#indexedThrough >= 0) {
+      throw new FleetError(FleetErrorCode.ArrivalOrder, `expected an empty index to restore a snapshot into, found ${this.#sites.size} sites and watermark ${this.#indexedThrough}`);
+    }
+    for (const s of sites) this.#sites.set(s.site, s);
+    this.#sortedSites = undefined;
+    this.#indexedThrough = counters.indexedThrough;
+    this.#lastArrival = counters.lastArrival;
+    this.#lastBlock = counters.lastBlock;
+    this.#blocks = counters.blocks;
+    this.#duplicates = counters.duplicateBlocks;
+    this.#skipped = counters.skippedBlocks;
   }
 
   /** The site's data, or undefined when no block of it is held. */

@@ -19,8 +19,20 @@ export interface FleetMetrics {
   readonly catchUpBlocks: Counter;
   /** Catch-ups that failed (retried at the next trigger). */
   readonly catchUpFailures: Counter;
-  /** The startup reindex (seconds): 0 until it finished. */
+  /** The start (seconds): loading the snapshot and catching up, or the reindex; 0 until it finished. */
   readonly startupReindex: Gauge;
+  /** Blocks the start took from the snapshot (`snapshot`) and read from the store (`store`). */
+  readonly startupBlocks: Gauge<'source'>;
+  /** Snapshot loads at start by outcome: `loaded`, `missing`, or why it was not used (SnapshotRejection). */
+  readonly snapshotLoads: Counter<'outcome'>;
+  /** Snapshot writes by outcome (`ok`, `failed`). */
+  readonly snapshotWrites: Counter<'outcome'>;
+  /** The last snapshot written: how long it took (seconds). */
+  readonly snapshotWriteSeconds: Gauge;
+  /** The size of the last snapshot written or loaded (bytes). */
+  readonly snapshotBytes: Gauge;
+  /** The watermark of the last snapshot written or loaded (seconds since the epoch). */
+  readonly snapshotIndexedThrough: Gauge;
   /** Report queries by report and outcome (`ok`, or the error code). */
   readonly queries: Counter<'report' | 'outcome'>;
   /** Time to answer a report, catch-up on demand included. */
@@ -65,7 +77,23 @@ export function createFleetMetrics(registry: Registry): FleetMetrics {
     }),
     catchUpBlocks: new Counter({ name: 'driftwatch_aggregator_fleet_catchup_blocks_total', help: 'Stored blocks read into the fleet index.', registers }),
     catchUpFailures: new Counter({ name: 'driftwatch_aggregator_fleet_catchup_failures_total', help: 'Catch-ups of the fleet index that failed; the next trigger retries.', registers }),
-    startupReindex: new Gauge({ name: 'driftwatch_aggregator_fleet_startup_reindex_seconds', help: 'How long the startup reindex of the stored blocks took (0 until it finished).', registers }),
+    startupReindex: new Gauge({
+      name: 'driftwatch_aggregator_fleet_startup_reindex_seconds', help: 'How long the start of the fleet index took: loading the snapshot and catching up, or the reindex of the stored blocks (0 until it finished).', registers,
+    }),
+    startupBlocks: new Gauge({
+      name: 'driftwatch_aggregator_fleet_startup_blocks', help: 'Blocks the start of the fleet index took from the snapshot (source="snapshot") and read from the store (source="store").',
+      labelNames: ['source'] as const, registers,
+    }),
+    snapshotLoads: new Counter({
+      name: 'driftwatch_aggregator_fleet_snapshot_loads_total', help: 'Fleet index snapshot loads at start by outcome: loaded, missing, or why it was not used (corrupt, unsupported_version, options_mismatch, store_mismatch, clock_behind, unreadable).',
+      labelNames: ['outcome'] as const, registers,
+    }),
+    snapshotWrites: new Counter({ name: 'driftwatch_aggregator_fleet_snapshot_writes_total', help: 'Fleet index snapshot writes by outcome (ok, failed).', labelNames: ['outcome'] as const, registers }),
+    snapshotWriteSeconds: new Gauge({ name: 'driftwatch_aggregator_fleet_snapshot_write_seconds', help: 'How long the last fleet index snapshot took to write.', registers }),
+    snapshotBytes: new Gauge({ name: 'driftwatch_aggregator_fleet_snapshot_bytes', help: 'The size of the last fleet index snapshot written or loaded.', registers }),
+    snapshotIndexedThrough: new Gauge({
+      name: 'driftwatch_aggregator_fleet_snapshot_indexed_through_timestamp_seconds', help: 'The watermark of the last fleet index snapshot written or loaded: a start catches up from there.', registers,
+    }),
     queries: new Counter({ name: 'driftwatch_aggregator_fleet_queries_total', help: 'Report queries by report and outcome (ok, or the error code).', labelNames: ['report', 'outcome'] as const, registers }),
     queryDuration: new Histogram({
       name: 'driftwatch_aggregator_fleet_query_duration_seconds', help: 'Time to answer a report query, a catch-up on demand included.',

@@ -1,8 +1,10 @@
-// The fleet service: the reports live in the aggregator. It rebuilds the merge index from the
-// stored blocks at start (startup is a reindex), keeps it, the contacts and the site labels caught
-// up with the store — shortly after each commit, on an interval, and on demand before a query
-// whose known_at is past what it holds — loads and keeps the policies, and answers the
-// FleetReports the HTTP routes ask. See docs/aggregator.md, "Fleet reports".
+// The fleet service: the reports live in the aggregator. At start it loads the merge index from
+// its snapshot and catches up with the blocks stored after it (or, without a usable snapshot,
+// rebuilds it from every stored block), keeps it, the contacts and the site labels caught up with
+// the store — shortly after each commit, on an interval, and on demand before a query whose
+// known_at is past what it holds — snapshots it now and then and on close, loads and keeps the
+// policies, and answers the FleetReports the HTTP routes ask. See docs/aggregator.md, "Fleet
+// reports".
 //
 // One watermark for every input: a report as of knownAt is only answered once blocks, contacts,
 // label changes and policy revisions that arrived by knownAt are all held, and none can still
@@ -17,7 +19,7 @@ import type { HealthStatus } from '../http/routes.js';
 import type { AggregatorLogger } from '../logger.js';
 import { PolicyHistory, type PolicySource, type ReloadResult } from '../policy/index.js';
 import type { AggregatorStorage } from '../storage/index.js';
-import { catchUp, reindex } from './catch-up.js';
+import { catchUp } from './catch-up.js';
 import { catchUpContacts, ContactIndex, type ContactIndexOptions } from './contacts.js';
 import { driftReport } from './drift.js';
 import { FleetError, FleetErrorCode } from './errors.js';
@@ -25,6 +27,8 @@ import { catchUpSiteLabels, SiteLabelIndex } from './labels.js';
 import { FleetIndex, type FleetIndexOptions } from './merge-index.js';
 import { createFleetMetrics, type FleetMetrics } from './metrics.js';
 import type { FleetInputs } from './query.js';
+import { snapshotBlocker } from './snapshot.js';
+import { loadSnapshotFile, writeSnapshotFile, type LoadedSnapshot } from './snapshot-file.js';
 import { siteDetail, sitesReport } from './sites.js';
 import { staleReport } from './stale.js';
 import type { DriftRow, Page, ReportQuery, SiteDetail, SiteRow, StaleRow, UpgradeQuery, UpgradesPage } from './types.js';
@@ -36,6 +40,20 @@ export const DEFAULT_CATCH_UP_INTERVAL = 1_000;
 export const DEFAULT_COMMIT_DELAY = 100;
 /** How long a query whose known_at is past the watermark waits for it (ms, real time). */
 export const DEFAULT_QUERY_WAIT = 5_000;
+/** Snapshot the index this often (ms of the aggregator's clock) when blocks were added since the last snapshot. */
+export const DEFAULT_SNAPSHOT_INTERVAL = 600_000;
+
+/** Where and how often the index is snapshotted (snapshot-file.ts). */
+export interface FleetSnapshotOptions {
+  /** The snapshot file (`<dataDir>/fleet-index.snapshot`). */
+  readonly file: string;
+  /**
+   * Write one this often (ms of the aggregator's clock, checked after each catch-up) when blocks
+   * were given to the index since the last; 0: only after a start that read blocks from the
+   * store, and on close. Default DEFAULT_SNAPSHOT_INTERVAL.
+   */
+  readonly intervalMs?: number;
+}
 
 export interface FleetServiceOptions {
   readonly storage: AggregatorStorage;
@@ -55,22 +73,24 @@ export interface FleetServiceOptions {
   readonly queryWait?: number;
   readonly index?: Omit<FleetIndexOptions, 'onWarning'>;
   readonly contacts?: ContactIndexOptions;
+  /** Keep the index in a snapshot file. Undefined: none — every start reindexes every stored block. */
+  readonly snapshot?: FleetSnapshotOptions;
 }
 
 /** The running fleet service. */
 export interface FleetService extends FleetReports {
-  /** Ready once the policies were loaded once (whatever the outcome) and the startup reindex finished. */
+  /** Ready once the policies were loaded once (whatever the outcome) and the index started (snapshot and catch-up, or reindex). */
   ready(): HealthStatus;
   /** Resolves when ready; rejects when closed first. */
   whenReady(): Promise<void>;
   /**
    * The arrival time every report can answer for, final (see the top of service.ts): the default
-   * known_at. -1 before the startup reindex finished.
+   * known_at. -1 before the index's start finished.
    */
   indexedThrough(): number;
   /**
    * Catches up with the store now (joining one waiting to start; after one running). Rejects with
-   * the storage's errors, or DW_FLEET_NOT_INDEXED before the startup reindex finished.
+   * the storage's errors, or DW_FLEET_NOT_INDEXED before the index's start finished.
    */
   catchUp(): Promise<void>;
   /** Tells the service a storage write was committed: it catches up shortly after. */
@@ -82,13 +102,33 @@ export interface FleetService extends FleetReports {
    * policies. Rejects with DW_POLICY_SOURCE_CLOSED after close.
    */
   reloadPolicies(): Promise<ReloadResult | undefined>;
-  /** The merge index now (replaced once by the startup reindex). */
+  /** The merge index now (replaced once by the start). */
   readonly index: FleetIndex;
-  /** Stops the timers, waits for a catch-up in progress, closes the policy source. Idempotent. */
+  /**
+   * Writes the index's snapshot now, between catch-ups, when blocks were given to it since the
+   * last one (resolves to false otherwise, or without snapshots). A write that fails is logged and
+   * counted, never thrown.
+   */
+  snapshot(): Promise<boolean>;
+  /**
+   * Stops the timers, waits for a catch-up in progress (a startup aborted at an arrival-time
+   * boundary), snapshots the index when blocks were given to it since the last snapshot — the
+   * one the start was building too — and closes the policy source. Idempotent.
+   */
   close(): Promise<void>;
 }
 
 type Trigger = 'start' | 'commit' | 'interval' | 'query' | 'explicit';
+type SnapshotReason = 'startup' | 'interval' | 'explicit' | 'close';
+
+const SNAPSHOT_REJECTED: Record<string, string> = {
+  corrupt: 'it is corrupt',
+  unsupported_version: 'it is of another format version',
+  options_mismatch: 'it was written with other index options',
+  store_mismatch: 'it does not describe this store',
+  clock_behind: 'its watermark is ahead of the aggregator\'s clock',
+  unreadable: 'it cannot be read',
+};
 
 /** The reason a query's known_at is not yet answerable, for its error message. */
 function holdBack(parts: { clockNow: number; pending: number | undefined; policy: number | undefined; knownAt: number }): string {
@@ -99,10 +139,12 @@ function holdBack(parts: { clockNow: number; pending: number | undefined; policy
 }
 
 /**
- * Creates the fleet service and starts it in the background: loads the policies, rebuilds the
- * index from every stored block (logged with its duration: `fleet index rebuilt`), then catches
- * up on commits and every `catchUpInterval`. Queries before then are DW_FLEET_NOT_INDEXED (the
- * routes answer 503 DW_API_NOT_READY). A failed start is logged and retried every interval.
+ * Creates the fleet service and starts it in the background: loads the policies, loads the
+ * index's snapshot and catches up with the blocks stored after its watermark, or without a usable
+ * snapshot rebuilds the index from every stored block (logged with its duration: `fleet index
+ * loaded from the snapshot…` / `fleet index rebuilt…`), then catches up on commits and every
+ * `catchUpInterval`. Queries before then are DW_FLEET_NOT_INDEXED (the routes answer 503
+ * DW_API_NOT_READY). A failed start is logged and retried every interval.
  */
 export function createFleetService(options: FleetServiceOptions): FleetService {
   const { storage, clock, logger } = options;
@@ -115,6 +157,8 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
   const indexOptions: FleetIndexOptions = { ...options.index, onWarning: (fields, message) => logger.warn(fields, message) };
 
   let index = new FleetIndex(indexOptions);
+  /** The index a start is building (close snapshots it when the start did not finish). */
+  let building: FleetIndex | undefined;
   const contacts = new ContactIndex(options.contacts);
   const labels = new SiteLabelIndex();
   let ready = false;
@@ -174,6 +218,7 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
       await catchUpSiteLabels(labels, storage, { now: cut });
       metrics.catchUpBlocks.inc(r.blocks);
       if (r.blocks > 0) logger.debug({ blocks: r.blocks, indexedThrough: r.indexedThrough, trigger }, 'fleet index caught up');
+      snapshotIfDue();
     } catch (err) {
       if (!closed) metrics.catchUpFailures.inc();
       throw err;
@@ -183,8 +228,74 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
     }
   }
 
-  // Catch-ups run one at a time; a call made while one runs gets the next one.
+  // ---- Snapshots: written between catch-ups (the index must not change while it is written).
+  const snap = options.snapshot;
+  const snapshotInterval = snap?.intervalMs ?? DEFAULT_SNAPSHOT_INTERVAL;
+  /** blocksGiven of the index when the snapshot on disk was written or loaded; -1: none this run. */
+  let snapshotGiven = -1;
+  let snapshotAt = clock.now();
+  let snapshotQueued = false;
+
+  async function saveSnapshot(target: FleetIndex, reason: SnapshotReason): Promise<boolean> {
+    if (snap === undefined || target.blocksGiven === 0 || target.blocksGiven === snapshotGiven) return false;
+    const blocker = snapshotBlocker(target);
+    if (blocker !== undefined) {
+      logger.warn({ file: snap.file, reason }, `fleet index snapshot not written: ${blocker}`);
+      return false;
+    }
+    const given = target.blocksGiven;
+    snapshotAt = clock.now();
+    try {
+      const r = await writeSnapshotFile(snap.file, target, clock.now());
+      snapshotGiven = given;
+      metrics.snapshotWrites.inc({ outcome: 'ok' });
+      metrics.snapshotWriteSeconds.set(r.elapsedMs / 1000);
+      metrics.snapshotBytes.set(r.bytes);
+      metrics.snapshotIndexedThrough.set(Math.max(0, target.indexedThrough) / 1000);
+      logger.info({ file: snap.file, bytes: r.bytes, elapsedMs: Math.round(r.elapsedMs), blocks: given, indexedThrough: target.indexedThrough, reason }, 'fleet index snapshot written');
+      return true;
+    } catch (err) {
+      metrics.snapshotWrites.inc({ outcome: 'failed' });
+      logger.warn({ file: snap.file, err: errorMessage(err), code: (err as { code?: string }).code, reason },
+        'fleet index snapshot could not be written; the previous one stays (a start catches up from it), the next write is due after the interval');
+      return false;
+    }
+  }
+
+  function reportSnapshotLoad(loaded: LoadedSnapshot): void {
+    if (snap === undefined) return;
+    if (loaded.status === 'loaded') {
+      metrics.snapshotLoads.inc({ outcome: 'loaded' });
+      metrics.snapshotBytes.set(loaded.bytes);
+      metrics.snapshotIndexedThrough.set(Math.max(0, loaded.meta.indexedThrough) / 1000);
+    } else if (loaded.status === 'missing') {
+      metrics.snapshotLoads.inc({ outcome: 'missing' });
+      logger.info({ file: snap.file }, 'no fleet index snapshot: the index is rebuilt from the stored blocks');
+    } else {
+      metrics.snapshotLoads.inc({ outcome: loaded.reason });
+      logger.warn({
+        file: snap.file, reason: loaded.reason, code: loaded.error.code, err: loaded.error.message,
+        ...(loaded.movedTo === undefined ? {} : { movedTo: loaded.movedTo }), ...(loaded.moveError === undefined ? {} : { moveError: loaded.moveError }),
+      }, `fleet index snapshot not used (${SNAPSHOT_REJECTED[loaded.reason] ?? loaded.reason}): the index is rebuilt from the stored blocks`);
+    }
+  }
+
+  // Catch-ups (and snapshot writes) run one at a time; a catch-up asked for while one runs gets the next one.
   let tail: Promise<unknown> = Promise.resolve();
+  function enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const p = tail.then(fn);
+    tail = p.catch(() => undefined);
+    return p;
+  }
+  /** After a catch-up: a snapshot when the interval passed and blocks were added since the last. */
+  const snapshotIfDue = (): void => {
+    if (snap === undefined || snapshotInterval <= 0 || snapshotQueued || closed) return;
+    if (clock.now() - snapshotAt < snapshotInterval || index.blocksGiven === snapshotGiven) return;
+    snapshotQueued = true;
+    void enqueue(() => saveSnapshot(index, 'interval')).finally(() => {
+      snapshotQueued = false;
+    });
+  };
   let queued: Promise<void> | undefined;
   function scheduleCatchUp(trigger: Trigger): Promise<void> {
     if (closed) return Promise.reject(new FleetError(FleetErrorCode.NotIndexed, 'expected a running fleet service, found it closed'));
@@ -207,8 +318,8 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
 
   function notReadyError(): FleetError {
     return new FleetError(FleetErrorCode.NotIndexed, startError === undefined
-      ? 'expected the fleet index rebuilt from the stored blocks, found the startup reindex (and the first policy load) still running'
-      : `expected the fleet index rebuilt from the stored blocks, found its start failing (retried every ${interval} ms): ${startError}`);
+      ? 'expected the fleet index started (its snapshot loaded and caught up, or rebuilt from the stored blocks), found the start (and the first policy load) still running'
+      : `expected the fleet index started, found its start failing (retried every ${interval} ms): ${startError}`);
   }
 
   // ---- Timers: the interval, and a catch-up shortly after commits.
@@ -223,23 +334,51 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
     intervalTimer.unref();
   };
 
-  // ---- Start: policies and the reindex, retried until they succeed or the service closes.
+  // ---- Start: policies and the index (snapshot and catch-up, or reindex), retried until they succeed or the service closes.
+  async function startIndex(cut: number) {
+    const started = performance.now();
+    let loaded: LoadedSnapshot | undefined;
+    if (snap !== undefined) {
+      loaded = await loadSnapshotFile(snap.file, { ...indexOptions, cut, storage, now: clock.now() });
+      reportSnapshotLoad(loaded);
+    }
+    const fromSnapshot = loaded?.status === 'loaded' ? loaded : undefined;
+    const built = fromSnapshot?.index ?? new FleetIndex(indexOptions);
+    if (fromSnapshot !== undefined) snapshotGiven = built.blocksGiven;
+    building = built;
+    const restored = built.blocksGiven;
+    const r = await catchUp(built, storage, { now: cut, signal: abort.signal });
+    return { index: built, blocks: r.blocks, restored, fromSnapshot, elapsedMs: performance.now() - started };
+  }
+
   async function startOnce(): Promise<void> {
     const cut = finalCut();
-    const [rebuilt, first] = await Promise.all([
-      reindex(storage, { ...indexOptions, now: cut, signal: abort.signal }),
+    const [built, first] = await Promise.all([
+      startIndex(cut),
       source === undefined ? undefined : source.start(),
     ]);
     await persistTail;
     await catchUpContacts(contacts, storage, { now: cut, graceMs: 0 });
     await catchUpSiteLabels(labels, storage, { now: cut });
-    index = rebuilt.index;
+    index = built.index;
+    building = undefined;
     ready = true;
     startError = undefined;
-    metrics.startupReindex.set(rebuilt.result.elapsedMs / 1000);
-    metrics.catchUpBlocks.inc(rebuilt.result.blocks);
-    logger.info({ blocks: rebuilt.result.blocks, sites: rebuilt.result.sites, elapsedMs: Math.round(rebuilt.result.elapsedMs), indexedThrough: rebuilt.result.indexedThrough },
-      'fleet index rebuilt from the stored blocks (the startup reindex)');
+    metrics.startupReindex.set(built.elapsedMs / 1000);
+    metrics.startupBlocks.set({ source: 'snapshot' }, built.restored);
+    metrics.startupBlocks.set({ source: 'store' }, built.blocks);
+    metrics.catchUpBlocks.inc(built.blocks);
+    const common = { blocks: built.blocks, sites: index.sites().length, elapsedMs: Math.round(built.elapsedMs), indexedThrough: index.indexedThrough };
+    if (built.fromSnapshot !== undefined) {
+      logger.info({
+        ...common, snapshotBlocks: built.restored, snapshotIndexedThrough: built.fromSnapshot.meta.indexedThrough, snapshotBytes: built.fromSnapshot.bytes,
+        loadMs: Math.round(built.fromSnapshot.elapsedMs), file: snap?.file,
+      }, 'fleet index loaded from the snapshot and caught up with the blocks stored after it');
+    } else {
+      logger.info(common, 'fleet index rebuilt from the stored blocks (the startup reindex)');
+    }
+    // A start that read blocks from the store is worth keeping at once (a reindex can take long).
+    if (built.blocks > 0) void enqueue(() => saveSnapshot(index, 'startup'));
     if (source === undefined) {
       logger.info({}, 'no policies configured: drift and upgrades reports find no expectations; stale sites use the default 1h threshold');
     } else if (first !== undefined && first.inForce === undefined) {
@@ -354,6 +493,7 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
     get index() {
       return index;
     },
+    snapshot: () => (closed || !ready ? Promise.resolve(false) : enqueue(() => saveSnapshot(index, 'explicit'))),
     close(): Promise<void> {
       closing ??= (async () => {
         closed = true;
@@ -363,6 +503,8 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
         wake();
         await started.catch(() => undefined);
         await tail;
+        const last = ready ? index : building;
+        if (last !== undefined) await saveSnapshot(last, 'close');
         unsubscribe?.();
         await source?.close();
         await persistTail;

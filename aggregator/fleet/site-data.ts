@@ -55,8 +55,20 @@ function compareEvents(a: SiteEvent & { key: string }, b: SiteEvent & { key: str
   return a.t - b.t || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
+/** Everything a SiteData holds but its memo: what an index snapshot keeps of a site (snapshot.ts). */
+export interface SiteDataState {
+  readonly site: string;
+  readonly runs: RoundRuns;
+  readonly series: SiteSeries;
+  readonly events: (SiteEvent & { key: string })[];
+  readonly blocks: readonly HeldBlock[];
+  readonly firstArrived: number;
+  readonly lastArrived: number;
+  readonly latestT: number;
+  readonly shadowedRounds: number;
+}
+
 export class SiteData {
-  readonly runs = new RoundRuns();
   series: SiteSeries = SiteSeries.EMPTY;
   /** Sorted by time, then by key: the same order whatever the arrival order. */
   events: (SiteEvent & { key: string })[] = [];
@@ -73,7 +85,27 @@ export class SiteData {
   /** Memo of computations over everything held; cleared by every block. */
   memo = new Map<string, unknown>();
 
-  constructor(readonly site: string) {}
+  constructor(readonly site: string, readonly runs = new RoundRuns()) {}
+
+  /**
+   * A site as a snapshot held it: `blocks` in arrival order (then id), as `add` left them; the
+   * ids they replace are derived from them, as `add` records them.
+   */
+  static restore(state: SiteDataState): SiteData {
+    const d = new SiteData(state.site, state.runs);
+    d.series = state.series;
+    d.events = state.events;
+    for (const b of state.blocks) {
+      d.blocks.push(b);
+      d.#byId.set(b.id, b);
+      for (const r of b.replaces) d.replacedBy.set(r, b.id);
+    }
+    d.firstArrived = state.firstArrived;
+    d.lastArrived = state.lastArrived;
+    d.latestT = state.latestT;
+    d.shadowedRounds = state.shadowedRounds;
+    return d;
+  }
 
   has(id: string): boolean {
     return this.#byId.has(id);

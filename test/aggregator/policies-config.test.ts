@@ -32,6 +32,18 @@ describe('aggregator config: policies and the fleet index', () => {
     assert.deepEqual([flag.policies?.dir, flag.policies?.pollInterval], ['/flag', 0]);
   });
 
+  it('index snapshots: on by default every 10 minutes; an interval, 0 (on close only), or off; a too short interval is reported', () => {
+    const none = parseAggregatorConfig(BASE, { file: 'a.yaml' });
+    assert.deepEqual([none.fleet.snapshots, none.fleet.snapshotInterval], [true, 600_000]);
+    const set = parseAggregatorConfig(`${BASE}fleet:\n  snapshotInterval: 1h\n`, { file: 'a.yaml' });
+    assert.equal(set.fleet.snapshotInterval, 3_600_000);
+    const closeOnly = parseAggregatorConfig(`${BASE}fleet:\n  snapshotInterval: 0\n  snapshots: true\n`, { file: 'a.yaml' });
+    assert.equal(closeOnly.fleet.snapshotInterval, 0);
+    assert.equal(parseAggregatorConfig(`${BASE}fleet:\n  snapshots: false\n`, { file: 'a.yaml' }).fleet.snapshots, false);
+    const bad = problems(() => parseAggregatorConfig(`${BASE}fleet:\n  snapshotInterval: 500ms\n`, { file: 'a.yaml' }));
+    assert.match(bad, /fleet\.snapshotInterval: expected 0 \(on close only\) or at least 1000 ms, found 500 \(line 7, column 21\)/);
+  });
+
   it('a git repository, with the ref and subdirectory defaulted', () => {
     const c = parseAggregatorConfig(`${BASE}policies:\n  git:\n    repository: /srv/fleet.git\n  watch: false\n`, { file: 'a.yaml' });
     assert.deepEqual(JSON.parse(JSON.stringify(c.policies)), { git: { repository: '/srv/fleet.git', ref: 'HEAD', subdirectory: '' }, watch: false, pollInterval: 30_000 });

@@ -1,14 +1,16 @@
 // `driftwatch aggregator reindex --data-dir DIR` in a child process: it rebuilds the fleet index
-// from the stored blocks and prints blocks, sites and time (JSON too); a block that does not
-// decode makes it exit 1 naming it; a running aggregator's store (its lock held) is
-// DW_AGGREGATOR_STORE_LOCKED; bad flags are DW_CLI_USAGE.
+// from the stored blocks and prints blocks, sites and time (JSON too), replacing the index
+// snapshot with a fresh one the aggregator loads; a block that does not decode makes it exit 1
+// naming it; a running aggregator's store (its lock held) is DW_AGGREGATOR_STORE_LOCKED, its
+// snapshot left alone; bad flags are DW_CLI_USAGE.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openLevelStorage, type AggregatorStorage } from '../../aggregator/index.js';
+import { FLEET_INDEX_SNAPSHOT_FILE, openLevelStorage, type AggregatorStorage } from '../../aggregator/index.js';
+import { loadSnapshotFile } from '../../aggregator/fleet/index.js';
 import { EdgeSite, HOUR, nodeBasics, posDeployment, T0, type EdgeBlock } from '../aggregator/fleet/helpers.js';
 import { runDriftwatch } from './cli-run.js';
 
@@ -36,15 +38,28 @@ describe('driftwatch aggregator reindex', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('rebuilds the index from every stored block and prints blocks, sites and time; --json for scripts', () => {
+  it('rebuilds the index from every stored block, prints blocks, sites and time, and replaces the snapshot with a fresh one; --json for scripts', async () => {
+    const file = join(dir, 'data', FLEET_INDEX_SNAPSHOT_FILE);
+    await writeFile(file, 'not a snapshot');
     const r = runDriftwatch(['aggregator', 'reindex', '--data-dir', join(dir, 'data')]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^reindexed 9 blocks of 3 sites in \d+\.\d{3} s\n {2}indexed 9, already held through a compaction or twice 0, skipped 0\n {2}\d+ \(site, series\) pairs/);
+    assert.match(r.stdout, /\n {2}index snapshot .*fleet-index\.snapshot written: \d+ bytes in \d+\.\d{3} s \(the next start loads it\)\n$/);
+    const storage = await openLevelStorage({ dir: join(dir, 'data', 'store') });
+    try {
+      const loaded = await loadSnapshotFile(file, { cut: Date.now(), storage, now: Date.now() });
+      assert.equal(loaded.status, 'loaded', JSON.stringify(loaded));
+      if (loaded.status === 'loaded') assert.deepEqual([loaded.index.stats().blocks, loaded.index.sites().length], [9, 3]);
+    } finally {
+      await storage.close();
+    }
     const j = runDriftwatch(['aggregator', 'reindex', '--data-dir', join(dir, 'data'), '--json']);
     assert.equal(j.status, 0, j.stderr);
-    const parsed = JSON.parse(j.stdout) as Record<string, number>;
+    const parsed = JSON.parse(j.stdout) as Record<string, number> & { snapshot: { file: string; bytes: number } };
     assert.deepEqual([parsed.blocks, parsed.sites, parsed.skippedBlocks], [9, 3, 0]);
     assert.ok(parsed.elapsedMs! > 0 && parsed.siteSeries! > 0);
+    assert.equal(parsed.snapshot.file, file);
+    assert.equal(parsed.snapshot.bytes, (await readFile(file)).length);
   });
 
   it('a stored block that does not decode is skipped, named, and exits 1', async () => {
@@ -64,12 +79,15 @@ describe('driftwatch aggregator reindex', () => {
     assert.match(r.stderr, /^reindex: 1 stored block could not be indexed \(the warnings above name it\)/m);
   });
 
-  it('refuses the store of a running aggregator, and bad flags', async () => {
+  it('refuses the store of a running aggregator (its snapshot left alone), and bad flags', async () => {
     const storage = await openLevelStorage({ dir: join(dir, 'data', 'store') });
+    const file = join(dir, 'data', FLEET_INDEX_SNAPSHOT_FILE);
+    const snapshot = await readFile(file);
     try {
       const r = runDriftwatch(['aggregator', 'reindex', '--data-dir', join(dir, 'data')]);
       assert.equal(r.status, 2);
       assert.match(r.stderr, /^driftwatch: DW_AGGREGATOR_STORE_LOCKED: expected to hold the store's lock, found it held by another process/);
+      assert.ok((await readFile(file)).equals(snapshot), 'the running aggregator\'s snapshot is untouched');
     } finally {
       await storage.close();
     }

@@ -12,14 +12,15 @@
 //   lab-1      tier lab: no policy selects it
 //
 // The reports are asked over HTTP (/fleet/v1/*) and with `driftwatch report`; an answer pinned to
-// a known_at is byte for byte the same after the late blocks arrived.
+// a known_at is byte for byte the same after the late blocks arrived, and after a restart of the
+// aggregator, which loads its index snapshot instead of reindexing the stored blocks.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { credentialsFromHashes, hashToken, startAggregator, type Aggregator, type WireDriftRow, type WirePage, type WireSiteRow, type WireStaleRow, type WireUpgradesPage } from '../../aggregator/index.js';
+import { credentialsFromHashes, hashToken, startAggregator, type Aggregator, type AggregatorOptions, type WireDriftRow, type WirePage, type WireSiteRow, type WireStaleRow, type WireUpgradesPage } from '../../aggregator/index.js';
 import { openEdgeStore, type EdgeStore } from '../../collector/store/index.js';
 import { ManualClock } from '../../common/clock.js';
 import { seededRandom, seedFromEnv } from '../../common/random.js';
@@ -150,6 +151,7 @@ describe(`fleet reports end to end: real stores, shippers, TLS ingest, policies 
   let agg: Aggregator;
   let sites: Site[];
   let policyDir: string;
+  let options: AggregatorOptions;
   const get = async (path: string): Promise<{ status: number; text: string }> => {
     const res = await fetch(`${agg.httpAddress}${path}`);
     return { status: res.status, text: await res.text() };
@@ -169,11 +171,12 @@ describe(`fleet reports end to end: real stores, shippers, TLS ingest, policies 
     await mkdir(policyDir);
     await writeFile(join(policyDir, 'pos.yaml'), policy('>=2.4.0 <2.5.0'));
     sites = SITES();
-    agg = await startAggregator({
+    options = {
       dataDir: join(dir, 'data'), tls: { cert: pki.serverCert, key: pki.serverKey }, clock, shutdownGraceMs: 1_000,
       credentials: { credentials: credentialsFromHashes(Object.fromEntries(sites.map((s) => [s.name, [hashToken(s.token)]]))) },
       fleet: { policies: { dir: policyDir, watch: false, pollIntervalMs: 0 } },
-    });
+    };
+    agg = await startAggregator(options);
     await agg.fleet!.whenReady();
     const random = seededRandom(SEED);
     for (const s of sites) {
@@ -304,5 +307,24 @@ describe(`fleet reports end to end: real stores, shippers, TLS ingest, policies 
     assert.match(text, /^shop-dark\s+kube_deployment_container_image\{.*\}\s+.*registry\.example\.com\/shop\/pos:2\.4\.1/m);
     assert.match(text, /^shop-late\s/m);
     assert.doesNotMatch(text, /^shop-(ok|pull)\s/m);
+  });
+  it('a restart loads the index snapshot written on close: ready without reading a stored block, the same answers byte for byte', async () => {
+    const routes = ['drift', 'upgrades', 'stale', 'sites'];
+    await agg.fleet!.catchUp();
+    const known = agg.fleet!.indexedThrough();
+    const pinnedNow = (r: string): string => `/fleet/v1/${r}?known_at=${encodeURIComponent(formatRfc3339(known))}`;
+    const beforeRestart = await Promise.all([...routes.map((r) => get(pinned(r))), ...routes.map((r) => get(pinnedNow(r)))]);
+    const blocks = Number(/^driftwatch_aggregator_fleet_index_blocks (\d+)$/m.exec((await get('/metrics')).text)?.[1]);
+    assert.ok(blocks > 50, `blocks indexed: ${blocks}`);
+    await agg.close();
+    agg = await startAggregator(options);
+    await agg.fleet!.whenReady();
+    const metrics = (await get('/metrics')).text;
+    assert.match(metrics, /^driftwatch_aggregator_fleet_snapshot_loads_total\{outcome="loaded"\} 1$/m);
+    assert.match(metrics, new RegExp(`^driftwatch_aggregator_fleet_startup_blocks\\{source="snapshot"\\} ${blocks}$`, 'm'));
+    assert.match(metrics, /^driftwatch_aggregator_fleet_startup_blocks\{source="store"\} 0$/m, 'no stored block read: no reindex');
+    const afterRestart = await Promise.all([...routes.map((r) => get(pinned(r))), ...routes.map((r) => get(pinnedNow(r)))]);
+    assert.deepEqual(afterRestart.map((r) => r.status), beforeRestart.map(() => 200));
+    assert.deepEqual(afterRestart.map((r) => r.text), beforeRestart.map((r) => r.text));
   });
 });

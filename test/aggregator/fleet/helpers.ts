@@ -1,6 +1,7 @@
 // Shared pieces of the fleet report tests: an edge site that seals real encoded blocks (seal
 // indexes, compaction with `replaces`), policy histories from YAML, and an index built from
 // blocks in a given arrival order.
+import type { AggregatorLogger } from '../../../aggregator/logger.js';
 import { seededRandom } from '../../../common/random.js';
 import { newUlid, parseUlid, ulidToString } from '../../../common/ulid.js';
 import {
@@ -193,4 +194,20 @@ export function nodeBasics(site: EdgeSite, availBytes = 40e9): EdgeSite {
     .set('kube_node_status_condition', { node: 'n1', condition: 'DiskPressure' }, 'False')
     .set('node_filesystem_avail_bytes', { mountpoint: '/' }, availBytes)
     .set('node_filesystem_size_bytes', { mountpoint: '/' }, 64e9);
+}
+
+/** A logged line. */
+export interface Logged {
+  readonly level: string;
+  readonly message: string;
+  readonly fields: Record<string, unknown>;
+}
+
+/** An aggregator logger that keeps every line, for tests that check what was logged. */
+export function recordingLogger(): AggregatorLogger & { lines: Logged[] } {
+  const lines: Logged[] = [];
+  const at = (level: string) => (fields: Record<string, unknown>, message: string): void => {
+    lines.push({ level, message, fields });
+  };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -14,8 +14,7 @@ import { isDriftwatchError } from '../../../common/errors.js';
 import { createFleetService, FleetErrorCode, openPolicies, type FleetService, type PolicySettings } from '../../../aggregator/fleet/index.js';
 import { PolicyHistory, POLICY_HISTORY_FILE, type PolicySource, type ReloadResult } from '../../../aggregator/policy/index.js';
 import { openLevelStorage, type AggregatorStorage, type BlockSummary } from '../../../aggregator/storage/index.js';
-import type { AggregatorLogger } from '../../../aggregator/logger.js';
-import { EdgeSite, HOUR, MIN, nodeBasics, posDeployment, posPolicy, T0, type EdgeBlock } from './helpers.js';
+import { EdgeSite, HOUR, MIN, nodeBasics, posDeployment, posPolicy, recordingLogger, T0, type EdgeBlock } from './helpers.js';
 
 function summaryOf(b: EdgeBlock): BlockSummary {
   const h = b.header;
@@ -24,20 +23,6 @@ function summaryOf(b: EdgeBlock): BlockSummary {
     replaces: [], createdAt: h.createdAt, numRounds: h.numRounds, numSeries: h.numSeries, numSamples: h.numSamples, numEvents: h.numEvents,
     numStringSeries: h.numStringSeries, numStringSamples: h.numStringSamples,
   };
-}
-
-interface Logged {
-  readonly level: string;
-  readonly message: string;
-  readonly fields: Record<string, unknown>;
-}
-
-function recordingLogger(): AggregatorLogger & { lines: Logged[] } {
-  const lines: Logged[] = [];
-  const at = (level: string) => (fields: Record<string, unknown>, message: string): void => {
-    lines.push({ level, message, fields });
-  };
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 interface Rig {
