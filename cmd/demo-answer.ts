@@ -72,7 +72,7 @@ export function upgradeAnswer(page: WireUpgradesPage, rows: readonly WireUpgrade
   out.push(`  ${not.length} did not:`);
   const width = Math.max(...not.map((r) => r.site.length));
   for (const r of not) {
-    out.push(`    ${r.site.padEnd(width)}  ${r.status.padEnd(7)} ${r.reason}: ${REASON_TEXT[r.reason] ?? r.reason}`);
+    out.push(`    ${r.site.padEnd(width)}  ${r.status.padEnd(8)}${r.reason}: ${REASON_TEXT[r.reason] ?? r.reason}`);
     for (const e of keyEvidence(r, 3)) out.push(`    ${' '.repeat(width)}    ${when(e.t).slice(4, 20)}  ${e.kind.padEnd(7)} ${clipMiddle(e.text, 140)}`);
   }
   return out;
