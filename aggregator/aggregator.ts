@@ -56,7 +56,7 @@ export interface FleetSettings {
    * false: every start reindexes every stored block.
    */
   readonly snapshots?: boolean;
-  /** Snapshot the index this often (ms of the aggregator's clock) when blocks were added since the last; 0: only after a start that read blocks, and on close. Default 10 minutes. */
+  /** Snapshot the index this often (ms of the aggregator's clock) when blocks were added or contacts kept since the last; 0: only after a start that read blocks or contact history, and on close. Default 10 minutes. */
   readonly snapshotIntervalMs?: number;
 }
 

@@ -108,7 +108,7 @@ const schema = z.strictObject({
     catchUpInterval: durationAtLeast(10).refine((ms) => ms <= 3_600_000, { error: 'expected at most 1h' }).default(DEFAULT_CATCH_UP_INTERVAL),
     /** Keep the index in <dataDir>/fleet-index.snapshot (loaded at start, written on close and every snapshotInterval). */
     snapshots: booleanSchema.default(true),
-    /** Snapshot the index this often (aggregator clock) when blocks were added; 0: only after a start that read blocks, and on close. */
+    /** Snapshot the index this often (aggregator clock) when blocks were added or contacts kept; 0: only after a start that read blocks or contact history, and on close. */
     snapshotInterval: durationSchema.refine((ms) => ms === 0 || ms >= 1000, { error: (iss) => `expected 0 (on close only) or at least 1000 ms, found ${String(iss.input)}` })
       .default(DEFAULT_SNAPSHOT_INTERVAL),
   }).prefault({}),

@@ -4,6 +4,7 @@
 // same process, on the same data).
 import { agentFootprintCase } from './agent-footprint.js';
 import { blockCodecCase } from './block-codec.js';
+import { contactsStartupCases } from './contacts-startup.js';
 import { fleetReportsCases } from './fleet-reports.js';
 import { ingestThroughputCases } from './ingest-throughput.js';
 import { formatJson, formatTable, type BenchCase, type CaseResult } from './report.js';
@@ -38,7 +39,7 @@ function parseArgs(argv: string[]): Args {
 
 /** Every case, in the order they run. */
 function allCases(): BenchCase[] {
-  return [blockCodecCase(24), blockCodecCase(1), ...storeAppendCases(), agentFootprintCase(), ...ingestThroughputCases(), shippingOutageCase(), ...fleetReportsCases()];
+  return [blockCodecCase(24), blockCodecCase(1), ...storeAppendCases(), agentFootprintCase(), ...ingestThroughputCases(), shippingOutageCase(), ...fleetReportsCases(), ...contactsStartupCases()];
 }
 
 async function main(): Promise<number> {

@@ -71,6 +71,7 @@ export async function reindexCommand(args: string[], io: CliIo): Promise<number>
       onWarning: (fields, message) => warnings.push(`${message} ${JSON.stringify(fields)}`),
     });
     const st = index.stats();
+    // No contacts in it (watermark -1): the next start reads the contact history and snapshots it at once.
     const snapshot = index.blocksGiven === 0 ? undefined : await writeSnapshotFile(snapshotFile, index, now);
     for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
     if (parsed.json) {

@@ -34,6 +34,9 @@ export interface ContactIndexOptions {
   readonly resolutionMs?: number;
 }
 
+/** ContactIndexOptions.resolutionMs by default: 5 minutes. */
+export const DEFAULT_CONTACT_RESOLUTION_MS = 300_000;
+
 class SiteContacts {
   at: number[] = [];
   states: ContactState[] = [];
@@ -44,9 +47,47 @@ export class ContactIndex implements ContactSource {
   readonly #sites = new Map<string, SiteContacts>();
   readonly #resolution: number;
   #indexedThrough = -1;
+  #kept = 0;
 
   constructor(options: ContactIndexOptions = {}) {
-    this.#resolution = options.resolutionMs ?? 300_000;
+    this.#resolution = options.resolutionMs ?? DEFAULT_CONTACT_RESOLUTION_MS;
+  }
+
+  /** ContactIndexOptions.resolutionMs in force (a snapshot of another resolution is not used). */
+  get resolutionMs(): number {
+    return this.#resolution;
+  }
+
+  /** Contacts held (restored from a snapshot or kept by add): it changes exactly when what the index holds does. */
+  get kept(): number {
+    return this.#kept;
+  }
+
+  /** Every site's held contacts, sites in sorted order (the snapshot). The arrays are the index's own: read them, never change them. */
+  *entries(): Generator<{ readonly site: string; readonly at: readonly number[]; readonly states: readonly ContactState[] }, void, undefined> {
+    for (const site of [...this.#sites.keys()].sort()) {
+      const s = this.#sites.get(site)!;
+      yield { site, at: s.at, states: s.states };
+    }
+  }
+
+  /**
+   * Replaces what the index holds by a snapshot's (entries() of an index of the same resolution:
+   * per site the arrival times, strictly ascending, and their states) and sets the watermark.
+   * An index restored so and then caught up holds exactly what one caught up from nothing does:
+   * add's decision depends only on the site's last held contact.
+   */
+  restoreState(sites: Iterable<{ readonly site: string; readonly at: number[]; readonly states: ContactState[] }>, indexedThrough: number): void {
+    this.#sites.clear();
+    this.#kept = 0;
+    for (const { site, at, states } of sites) {
+      const s = new SiteContacts();
+      s.at = at;
+      s.states = states;
+      this.#sites.set(site, s);
+      this.#kept += at.length;
+    }
+    this.#indexedThrough = indexedThrough;
   }
 
   /** Contacts that arrived by this time are all held. */
@@ -72,6 +113,7 @@ export class ContactIndex implements ContactSource {
         || r.kind !== last.kind;
       if (!due) return;
     }
+    this.#kept++;
     s.at.push(r.at);
     s.states.push({
       kind: r.kind, at: r.at, backlogBlocks: r.backlogBlocks, backlogBytes: r.backlogBytes, lastRoundTime: r.lastRoundTime, lastErrorCode: r.lastErrorCode,

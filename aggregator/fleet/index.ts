@@ -6,15 +6,15 @@ export { parseSiteSelector } from './selector.js';
 export { DEFAULT_FLOAT_SERIES, DEFAULT_FLOAT_SERIES_ID, type FloatSeriesFilter } from './block-changes.js';
 export { FleetIndex, type BlockArrival, type FleetIndexCounters, type FleetIndexOptions, type FleetIndexStats, type FleetIndexWarning } from './merge-index.js';
 export {
-  encodeSnapshot, encodeSnapshotBuffer, FLEET_SNAPSHOT_END, FLEET_SNAPSHOT_MAGIC, FLEET_SNAPSHOT_VERSION, snapshotBlocker, snapshotMeta, type SnapshotMeta,
+  encodeSnapshot, encodeSnapshotBuffer, FLEET_SNAPSHOT_END, FLEET_SNAPSHOT_MAGIC, FLEET_SNAPSHOT_VERSION, snapshotBlocker, snapshotMeta, type SnapshotContactsMeta, type SnapshotMeta,
 } from './snapshot.js';
-export { bufferSource, decodeSnapshot, fileSource, readSnapshot, type SnapshotSource } from './snapshot-read.js';
+export { bufferSource, decodeSnapshot, fileSource, readSnapshot, type DecodedSnapshot, type SnapshotReadOptions, type SnapshotSource } from './snapshot-read.js';
 export {
   FLEET_INDEX_SNAPSHOT_FILE, loadSnapshotFile, writeSnapshotFile, type LoadedSnapshot, type LoadSnapshotOptions, type SnapshotRejection,
 } from './snapshot-file.js';
 export type { AddBlockResult } from './site-data.js';
 export { catchUp, reindex, type BlockSource, type CatchUpOptions, type CatchUpResult, type ReindexResult } from './catch-up.js';
-export { ContactIndex, catchUpContacts, type ContactIndexOptions, type ContactSource, type ContactState } from './contacts.js';
+export { ContactIndex, catchUpContacts, DEFAULT_CONTACT_RESOLUTION_MS, type ContactIndexOptions, type ContactSource, type ContactState } from './contacts.js';
 export {
   SiteLabelIndex, catchUpSiteLabels, loadSiteLabels, staticSiteLabels, type SiteLabelChangeReader, type SiteLabelHistoryReader, type SiteLabelRecord, type SiteLabelSource,
 } from './labels.js';

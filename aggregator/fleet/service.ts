@@ -1,6 +1,7 @@
-// The fleet service: the reports live in the aggregator. At start it loads the merge index from
-// its snapshot and catches up with the blocks stored after it (or, without a usable snapshot,
-// rebuilds it from every stored block), keeps it, the contacts and the site labels caught up with
+// The fleet service: the reports live in the aggregator. At start it loads the merge index and the
+// contact index from their snapshot and catches up with the blocks and contacts stored after it
+// (or, without a usable snapshot, rebuilds them from every stored block and contact), keeps them
+// and the site labels caught up with
 // the store — shortly after each commit, on an interval, and on demand before a query whose
 // known_at is past what it holds — snapshots it now and then and on close, loads and keeps the
 // policies, and answers the FleetReports the HTTP routes ask. See docs/aggregator.md, "Fleet
@@ -40,7 +41,7 @@ export const DEFAULT_CATCH_UP_INTERVAL = 1_000;
 export const DEFAULT_COMMIT_DELAY = 100;
 /** How long a query whose known_at is past the watermark waits for it (ms, real time). */
 export const DEFAULT_QUERY_WAIT = 5_000;
-/** Snapshot the index this often (ms of the aggregator's clock) when blocks were added since the last snapshot. */
+/** Snapshot the indexes this often (ms of the aggregator's clock) when blocks were added or contacts kept since the last snapshot. */
 export const DEFAULT_SNAPSHOT_INTERVAL = 600_000;
 
 /** Where and how often the index is snapshotted (snapshot-file.ts). */
@@ -49,8 +50,9 @@ export interface FleetSnapshotOptions {
   readonly file: string;
   /**
    * Write one this often (ms of the aggregator's clock, checked after each catch-up) when blocks
-   * were given to the index since the last; 0: only after a start that read blocks from the
-   * store, and on close. Default DEFAULT_SNAPSHOT_INTERVAL.
+   * were given to the index or contacts kept by the contact index since the last; 0: only after
+   * a start that read blocks or contact history from the store, and on close. Default
+   * DEFAULT_SNAPSHOT_INTERVAL.
    */
   readonly intervalMs?: number;
 }
@@ -105,20 +107,30 @@ export interface FleetService extends FleetReports {
   /** The merge index now (replaced once by the start). */
   readonly index: FleetIndex;
   /**
-   * Writes the index's snapshot now, between catch-ups, when blocks were given to it since the
-   * last one (resolves to false otherwise, or without snapshots). A write that fails is logged and
+   * Writes the snapshot of the index and the contact index now, between catch-ups, when blocks
+   * were given or contacts kept since the last one (resolves to false otherwise, or without
+   * snapshots). A write that fails is logged and
    * counted, never thrown.
    */
   snapshot(): Promise<boolean>;
   /**
    * Stops the timers, waits for a catch-up in progress (a startup aborted at an arrival-time
-   * boundary), snapshots the index when blocks were given to it since the last snapshot — the
+   * boundary), snapshots the indexes when blocks were given or contacts kept since the last snapshot — the
    * one the start was building too — and closes the policy source. Idempotent.
    */
   close(): Promise<void>;
 }
 
 type Trigger = 'start' | 'commit' | 'interval' | 'query' | 'explicit';
+
+/** What a snapshot holds: the merge index and the contact index, each at its own watermark. */
+interface SnapshotTarget {
+  readonly index: FleetIndex;
+  readonly contacts: ContactIndex;
+}
+
+/** Changes exactly when what a snapshot of `t` would hold does (both counters only grow). */
+const givenOf = (t: SnapshotTarget): number => t.index.blocksGiven + t.contacts.kept;
 type SnapshotReason = 'startup' | 'interval' | 'explicit' | 'close';
 
 const SNAPSHOT_REJECTED: Record<string, string> = {
@@ -157,9 +169,9 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
   const indexOptions: FleetIndexOptions = { ...options.index, onWarning: (fields, message) => logger.warn(fields, message) };
 
   let index = new FleetIndex(indexOptions);
-  /** The index a start is building (close snapshots it when the start did not finish). */
-  let building: FleetIndex | undefined;
-  const contacts = new ContactIndex(options.contacts);
+  /** The indexes a start is building (close snapshots them when the start did not finish). */
+  let building: SnapshotTarget | undefined;
+  let contacts = new ContactIndex(options.contacts);
   const labels = new SiteLabelIndex();
   let ready = false;
   let closed = false;
@@ -231,28 +243,31 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
   // ---- Snapshots: written between catch-ups (the index must not change while it is written).
   const snap = options.snapshot;
   const snapshotInterval = snap?.intervalMs ?? DEFAULT_SNAPSHOT_INTERVAL;
-  /** blocksGiven of the index when the snapshot on disk was written or loaded; -1: none this run. */
+  /** givenOf the indexes when the snapshot on disk was written or loaded; -1: none this run. */
   let snapshotGiven = -1;
   let snapshotAt = clock.now();
   let snapshotQueued = false;
 
-  async function saveSnapshot(target: FleetIndex, reason: SnapshotReason): Promise<boolean> {
-    if (snap === undefined || target.blocksGiven === 0 || target.blocksGiven === snapshotGiven) return false;
-    const blocker = snapshotBlocker(target);
+  async function saveSnapshot(target: SnapshotTarget, reason: SnapshotReason): Promise<boolean> {
+    const given = givenOf(target);
+    if (snap === undefined || given === 0 || given === snapshotGiven) return false;
+    const blocker = snapshotBlocker(target.index);
     if (blocker !== undefined) {
       logger.warn({ file: snap.file, reason }, `fleet index snapshot not written: ${blocker}`);
       return false;
     }
-    const given = target.blocksGiven;
     snapshotAt = clock.now();
     try {
-      const r = await writeSnapshotFile(snap.file, target, clock.now());
+      const r = await writeSnapshotFile(snap.file, target.index, clock.now(), target.contacts);
       snapshotGiven = given;
       metrics.snapshotWrites.inc({ outcome: 'ok' });
       metrics.snapshotWriteSeconds.set(r.elapsedMs / 1000);
       metrics.snapshotBytes.set(r.bytes);
-      metrics.snapshotIndexedThrough.set(Math.max(0, target.indexedThrough) / 1000);
-      logger.info({ file: snap.file, bytes: r.bytes, elapsedMs: Math.round(r.elapsedMs), blocks: given, indexedThrough: target.indexedThrough, reason }, 'fleet index snapshot written');
+      metrics.snapshotIndexedThrough.set(Math.max(0, target.index.indexedThrough) / 1000);
+      logger.info({
+        file: snap.file, bytes: r.bytes, elapsedMs: Math.round(r.elapsedMs), blocks: target.index.blocksGiven, indexedThrough: target.index.indexedThrough,
+        contacts: target.contacts.kept, contactsIndexedThrough: target.contacts.indexedThrough, reason,
+      }, 'fleet index snapshot written');
       return true;
     } catch (err) {
       metrics.snapshotWrites.inc({ outcome: 'failed' });
@@ -290,9 +305,9 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
   /** After a catch-up: a snapshot when the interval passed and blocks were added since the last. */
   const snapshotIfDue = (): void => {
     if (snap === undefined || snapshotInterval <= 0 || snapshotQueued || closed) return;
-    if (clock.now() - snapshotAt < snapshotInterval || index.blocksGiven === snapshotGiven) return;
+    if (clock.now() - snapshotAt < snapshotInterval || givenOf({ index, contacts }) === snapshotGiven) return;
     snapshotQueued = true;
-    void enqueue(() => saveSnapshot(index, 'interval')).finally(() => {
+    void enqueue(() => saveSnapshot({ index, contacts }, 'interval')).finally(() => {
       snapshotQueued = false;
     });
   };
@@ -339,16 +354,22 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
     const started = performance.now();
     let loaded: LoadedSnapshot | undefined;
     if (snap !== undefined) {
-      loaded = await loadSnapshotFile(snap.file, { ...indexOptions, cut, storage, now: clock.now() });
+      loaded = await loadSnapshotFile(snap.file, { ...indexOptions, contacts: options.contacts, cut, storage, now: clock.now() });
       reportSnapshotLoad(loaded);
     }
     const fromSnapshot = loaded?.status === 'loaded' ? loaded : undefined;
     const built = fromSnapshot?.index ?? new FleetIndex(indexOptions);
-    if (fromSnapshot !== undefined) snapshotGiven = built.blocksGiven;
-    building = built;
+    // The contacts, from the snapshot when it kept them at this resolution; caught up in startOnce.
+    const builtContacts = fromSnapshot?.contacts ?? new ContactIndex(options.contacts);
+    if (fromSnapshot !== undefined && !fromSnapshot.contactsUsed) {
+      logger.warn({ file: snap?.file, snapshotResolutionMs: fromSnapshot.meta.contacts.resolutionMs, resolutionMs: builtContacts.resolutionMs },
+        'fleet index snapshot\'s contacts not used (kept at another resolution): the whole contact history is read');
+    }
+    if (fromSnapshot !== undefined) snapshotGiven = givenOf({ index: built, contacts: builtContacts });
+    building = { index: built, contacts: builtContacts };
     const restored = built.blocksGiven;
     const r = await catchUp(built, storage, { now: cut, signal: abort.signal });
-    return { index: built, blocks: r.blocks, restored, fromSnapshot, elapsedMs: performance.now() - started };
+    return { index: built, contacts: builtContacts, blocks: r.blocks, restored, fromSnapshot, elapsedMs: performance.now() - started };
   }
 
   async function startOnce(): Promise<void> {
@@ -358,9 +379,13 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
       source === undefined ? undefined : source.start(),
     ]);
     await persistTail;
-    await catchUpContacts(contacts, storage, { now: cut, graceMs: 0 });
+    const contactsStarted = performance.now();
+    const restoredContacts = built.contacts.kept;
+    const contactRecords = await catchUpContacts(built.contacts, storage, { now: cut, graceMs: 0 });
+    const contactsMs = performance.now() - contactsStarted;
     await catchUpSiteLabels(labels, storage, { now: cut });
     index = built.index;
+    contacts = built.contacts;
     building = undefined;
     ready = true;
     startError = undefined;
@@ -368,17 +393,21 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
     metrics.startupBlocks.set({ source: 'snapshot' }, built.restored);
     metrics.startupBlocks.set({ source: 'store' }, built.blocks);
     metrics.catchUpBlocks.inc(built.blocks);
-    const common = { blocks: built.blocks, sites: index.sites().length, elapsedMs: Math.round(built.elapsedMs), indexedThrough: index.indexedThrough };
+    const common = {
+      blocks: built.blocks, sites: index.sites().length, elapsedMs: Math.round(built.elapsedMs), indexedThrough: index.indexedThrough,
+      contactRecords, contactsMs: Math.round(contactsMs), contactsIndexedThrough: contacts.indexedThrough,
+    };
     if (built.fromSnapshot !== undefined) {
       logger.info({
         ...common, snapshotBlocks: built.restored, snapshotIndexedThrough: built.fromSnapshot.meta.indexedThrough, snapshotBytes: built.fromSnapshot.bytes,
+        snapshotContacts: restoredContacts, snapshotContactsIndexedThrough: built.fromSnapshot.meta.contacts.indexedThrough,
         loadMs: Math.round(built.fromSnapshot.elapsedMs), file: snap?.file,
-      }, 'fleet index loaded from the snapshot and caught up with the blocks stored after it');
+      }, 'fleet index loaded from the snapshot and caught up with the blocks and contacts stored after it');
     } else {
       logger.info(common, 'fleet index rebuilt from the stored blocks (the startup reindex)');
     }
-    // A start that read blocks from the store is worth keeping at once (a reindex can take long).
-    if (built.blocks > 0) void enqueue(() => saveSnapshot(index, 'startup'));
+    // A start that read blocks or contact history from the store is worth keeping at once (a reindex can take long).
+    if (built.blocks > 0 || contactRecords > 0) void enqueue(() => saveSnapshot({ index, contacts }, 'startup'));
     if (source === undefined) {
       logger.info({}, 'no policies configured: drift and upgrades reports find no expectations; stale sites use the default 1h threshold');
     } else if (first !== undefined && first.inForce === undefined) {
@@ -493,7 +522,7 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
     get index() {
       return index;
     },
-    snapshot: () => (closed || !ready ? Promise.resolve(false) : enqueue(() => saveSnapshot(index, 'explicit'))),
+    snapshot: () => (closed || !ready ? Promise.resolve(false) : enqueue(() => saveSnapshot({ index, contacts }, 'explicit'))),
     close(): Promise<void> {
       closing ??= (async () => {
         closed = true;
@@ -503,7 +532,7 @@ export function createFleetService(options: FleetServiceOptions): FleetService {
         wake();
         await started.catch(() => undefined);
         await tail;
-        const last = ready ? index : building;
+        const last = ready ? { index, contacts } : building;
         if (last !== undefined) await saveSnapshot(last, 'close');
         unsubscribe?.();
         await source?.close();

@@ -6,10 +6,11 @@ import { open, rename, type FileHandle } from 'node:fs/promises';
 import { writeChunksDurably } from '../../common/durable-file.js';
 import { errorMessage } from '../../common/errors.js';
 import type { AggregatorStorage } from '../storage/index.js';
+import type { ContactIndex, ContactIndexOptions } from './contacts.js';
 import { FleetError, FleetErrorCode } from './errors.js';
 import type { FleetIndex, FleetIndexOptions } from './merge-index.js';
 import { encodeSnapshot, snapshotBlocker, type SnapshotMeta } from './snapshot.js';
-import { fileSource, readSnapshot } from './snapshot-read.js';
+import { fileSource, readSnapshot, type DecodedSnapshot } from './snapshot-read.js';
 
 /** The snapshot's name in the data directory. */
 export const FLEET_INDEX_SNAPSHOT_FILE = 'fleet-index.snapshot';
@@ -19,7 +20,11 @@ export type SnapshotRejection = 'corrupt' | 'unsupported_version' | 'options_mis
 
 /** What loading found. */
 export type LoadedSnapshot =
-  | { readonly status: 'loaded'; readonly index: FleetIndex; readonly meta: SnapshotMeta; readonly bytes: number; readonly elapsedMs: number }
+  | {
+    readonly status: 'loaded'; readonly index: FleetIndex; readonly meta: SnapshotMeta; readonly bytes: number; readonly elapsedMs: number;
+    /** The contact index at meta.contacts.indexedThrough, or — contactsUsed false: the snapshot's were kept at another resolution — an empty one at -1. */
+    readonly contacts: ContactIndex; readonly contactsUsed: boolean;
+  }
   | { readonly status: 'missing' }
   /** Not used; a corrupt file was moved aside to `movedTo` (or could not be: `moveError`). */
   | { readonly status: 'rejected'; readonly reason: SnapshotRejection; readonly error: FleetError; readonly movedTo?: string; readonly moveError?: string };
@@ -35,6 +40,8 @@ export interface LoadSnapshotOptions extends FleetIndexOptions {
   readonly storage: Pick<AggregatorStorage, 'getBlockMeta'>;
   /** Suffix of a corrupt file moved aside (`<file>.corrupt-<now>`). */
   readonly now: number;
+  /** The contact index's options (its resolution must be the snapshot's for its contacts to be used). */
+  readonly contacts?: ContactIndexOptions;
 }
 
 const reasons: Record<string, SnapshotRejection> = {
@@ -49,12 +56,12 @@ const unreadable = (file: string, err: unknown): LoadedSnapshot => ({
 });
 
 /**
- * Loads the snapshot at `file` into a new index with `options`, a record at a time (the file is
+ * Loads the snapshot at `file` into a new index and contact index with `options`, a record at a time (the file is
  * never held whole), letting the event loop run every few ms. Never uses a snapshot it cannot
  * trust: missing; unreadable (an I/O error); corrupt (not a snapshot, truncated, a checksum or
  * structure that does not hold — moved aside to `<file>.corrupt-<now>`); of another format
  * version; written with other index options; whose last block the store does not hold as it
- * says (another or an older store); whose watermark is past `cut`. Rejects only with the
+ * says (another or an older store); whose watermarks (the index's, the contacts') are past `cut`. Rejects only with the
  * storage's errors (getBlockMeta).
  */
 export async function loadSnapshotFile(file: string, options: LoadSnapshotOptions): Promise<LoadedSnapshot> {
@@ -67,7 +74,7 @@ export async function loadSnapshotFile(file: string, options: LoadSnapshotOption
     return unreadable(file, err);
   }
   const { cut, storage, now, ...indexOptions } = options;
-  let decoded: { index: FleetIndex; meta: SnapshotMeta };
+  let decoded: DecodedSnapshot;
   let bytes: number;
   try {
     bytes = (await fh.stat()).size;
@@ -87,10 +94,11 @@ export async function loadSnapshotFile(file: string, options: LoadSnapshotOption
     await fh.close().catch(() => undefined);
   }
   const { meta } = decoded;
-  if (meta.indexedThrough > cut) {
+  const ahead = Math.max(meta.indexedThrough, meta.contacts.indexedThrough);
+  if (ahead > cut) {
     return {
       status: 'rejected', reason: 'clock_behind',
-      error: new FleetError(FleetErrorCode.SnapshotMismatch, `expected a snapshot whose watermark is at or before the aggregator's cut ${cut}, found ${meta.indexedThrough} (the clock stepped back, or the data directory came from another machine?)`, { where: file }),
+      error: new FleetError(FleetErrorCode.SnapshotMismatch, `expected a snapshot whose watermark is at or before the aggregator's cut ${cut} (the index's and the contacts'), found ${ahead} (the clock stepped back, or the data directory came from another machine?)`, { where: file }),
     };
   }
   if (meta.lastBlock !== null) {
@@ -104,19 +112,20 @@ export async function loadSnapshotFile(file: string, options: LoadSnapshotOption
       };
     }
   }
-  return { status: 'loaded', index: decoded.index, meta, bytes, elapsedMs: performance.now() - started };
+  return { status: 'loaded', index: decoded.index, contacts: decoded.contacts, contactsUsed: decoded.contactsUsed, meta, bytes, elapsedMs: performance.now() - started };
 }
 
 /**
- * Writes a snapshot of `index` to `file` atomically and durably, in chunks (each write lets the
- * event loop run). The index must not change until it resolves: the fleet service writes
- * between catch-ups. Rejects with DW_FLEET_SNAPSHOT_UNSUPPORTED when the index cannot be
- * snapshotted (snapshotBlocker), or with the file system's error (the old file then stays).
+ * Writes a snapshot of `index` and `contacts` (undefined: none, at watermark -1 — the next start
+ * reads the whole contact history) to `file` atomically and durably, in chunks (each write lets
+ * the event loop run). Neither may change until it resolves: the fleet service writes between
+ * catch-ups. Rejects with DW_FLEET_SNAPSHOT_UNSUPPORTED when the index cannot be snapshotted
+ * (snapshotBlocker), or with the file system's error (the old file then stays).
  */
-export async function writeSnapshotFile(file: string, index: FleetIndex, writtenAt: number): Promise<{ bytes: number; elapsedMs: number }> {
+export async function writeSnapshotFile(file: string, index: FleetIndex, writtenAt: number, contacts?: ContactIndex): Promise<{ bytes: number; elapsedMs: number }> {
   const started = performance.now();
   const blocker = snapshotBlocker(index);
   if (blocker !== undefined) throw new FleetError(FleetErrorCode.SnapshotUnsupported, `expected an index that can be snapshotted, found ${blocker}`, { where: file });
-  const bytes = await writeChunksDurably(file, encodeSnapshot(index, writtenAt));
+  const bytes = await writeChunksDurably(file, encodeSnapshot(index, writtenAt, contacts));
   return { bytes, elapsedMs: performance.now() - started };
 }

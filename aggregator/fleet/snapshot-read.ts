@@ -1,5 +1,5 @@
 // Reading a fleet index snapshot (docs/format/fleet-snapshot.md) a record at a time — the header,
-// the meta record, the tables, then one site after another — so that a file of several GiB is
+// the meta record, the tables, one site after another, then the contact index's sites — so that a file of several GiB is
 // never held whole (only the index it becomes, and one record). The SHA-256 is computed over
 // every byte read and compared at the end, before the index is returned: an index decoded from a
 // file that fails it is dropped, never used. A problem found on the way (a malformed record, other
@@ -9,11 +9,13 @@ import type { FileHandle } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Labels } from '../../proto/index.js';
 import { ABSENT, FLOAT, STRING } from './block-changes.js';
+import { ContactIndex, type ContactIndexOptions, type ContactState } from './contacts.js';
 import { FleetError, FleetErrorCode } from './errors.js';
 import { FleetIndex, type FleetIndexOptions } from './merge-index.js';
 import { RoundRuns } from './round-runs.js';
 import {
-  checkSnapshotPlatform, FLEET_SNAPSHOT_END, FLEET_SNAPSHOT_MAGIC, FLEET_SNAPSHOT_VERSION, SNAPSHOT_HEADER_BYTES, SNAPSHOT_TRAILER_BYTES, type SnapshotMeta,
+  checkSnapshotPlatform, CONTACT_HAS_BACKLOG_BLOCKS, CONTACT_HAS_BACKLOG_BYTES, CONTACT_HAS_ERROR_CODE, CONTACT_HAS_LAST_ROUND, FLEET_SNAPSHOT_END, FLEET_SNAPSHOT_MAGIC,
+  FLEET_SNAPSHOT_VERSION, SNAPSHOT_HEADER_BYTES, SNAPSHOT_TRAILER_BYTES, type SnapshotMeta,
 } from './snapshot.js';
 import { SiteData, type HeldBlock, type SiteEvent } from './site-data.js';
 import { SiteSeries } from './site-series.js';
@@ -181,6 +183,10 @@ function checkMeta(meta: SnapshotMeta, where: string): void {
     throw corrupt(`expected the meta record's lastBlock as null or { site, id, arrivedAt }, found ${JSON.stringify(lb)}`, where);
   }
   if (typeof meta.floatSeries !== 'string') throw corrupt(`expected the meta record's floatSeries as a string, found ${JSON.stringify(meta.floatSeries)}`, where);
+  const c = meta.contacts as Partial<SnapshotMeta['contacts']> | undefined;
+  for (const k of ['indexedThrough', 'resolutionMs', 'sites', 'contacts'] as const) {
+    if (typeof c?.[k] !== 'number') throw corrupt(`expected the meta record's contacts.${k} as a number, found ${JSON.stringify(c?.[k])}`, where);
+  }
 }
 
 /** DW_FLEET_SNAPSHOT_MISMATCH when the snapshot was written with other index options than `index`'s. */
@@ -280,11 +286,56 @@ function readSite(r: Reader, index: FleetIndex): SiteData {
   return SiteData.restore({ site, runs, series, events, blocks, firstArrived, lastArrived, latestT, shadowedRounds });
 }
 
+/** One site of the contact section: its held contacts, strictly ascending in arrival time. */
+function readContactSite(r: Reader): { site: string; at: number[]; states: ContactState[] } {
+  const site = r.str('a contact site id');
+  const where = `contacts of site ${site}`;
+  // A contact is at least kind, flags and its arrival: 10 bytes.
+  const n = r.count(`${where}`, 10);
+  const at = new Array<number>(n);
+  const states = new Array<ContactState>(n);
+  for (let i = 0; i < n; i++) {
+    const kind = r.u8(`${where}: a kind`);
+    const flags = r.u8(`${where}: flags`);
+    if (kind > 1 || flags > 15) throw corrupt(`expected ${where}: contact ${i} of kind 0 or 1 with flags below 16, found kind ${kind} flags ${flags}`, r.where);
+    const t = r.f64(`${where}: an arrival`);
+    if (!Number.isFinite(t) || (i > 0 && t <= at[i - 1]!)) throw corrupt(`expected ${where} strictly ascending in arrival, found ${t} at ${i}`, r.where);
+    at[i] = t;
+    // The order of ContactIndex.add's fields: reports show them as they are.
+    states[i] = {
+      kind: kind === 0 ? 'hello' : 'heartbeat', at: t,
+      backlogBlocks: (flags & CONTACT_HAS_BACKLOG_BLOCKS) === 0 ? undefined : r.f64(`${where}: a backlog`),
+      backlogBytes: (flags & CONTACT_HAS_BACKLOG_BYTES) === 0 ? undefined : r.f64(`${where}: backlog bytes`),
+      lastRoundTime: (flags & CONTACT_HAS_LAST_ROUND) === 0 ? undefined : r.f64(`${where}: a last round`),
+      lastErrorCode: (flags & CONTACT_HAS_ERROR_CODE) === 0 ? undefined : r.str(`${where}: an error code`),
+    };
+  }
+  r.end(where);
+  return { site, at, states };
+}
+
+/** What readSnapshot builds: the index options, and the contact index's. */
+export interface SnapshotReadOptions extends FleetIndexOptions {
+  readonly contacts?: ContactIndexOptions;
+}
+
+/** A decoded snapshot. */
+export interface DecodedSnapshot {
+  readonly index: FleetIndex;
+  /**
+   * The contact index at the snapshot's contact watermark; when the snapshot's contacts were kept
+   * at another resolution than asked (contactsUsed false), a new empty one (watermark -1).
+   */
+  readonly contacts: ContactIndex;
+  readonly contactsUsed: boolean;
+  readonly meta: SnapshotMeta;
+}
+
 /** The decoder yields to the event loop after about this long (ms) of work. */
 const STEP_MS = 8;
 
 /**
- * Reads a snapshot from `source` into a new index with `options`, letting the event loop run
+ * Reads a snapshot from `source` into a new index and contact index with `options`, letting the event loop run
  * every few ms. Throws DW_FLEET_SNAPSHOT_CORRUPT (not a snapshot, truncated, a checksum that does
  * not hold, a malformed record: `where` names the file, the message the offset),
  * DW_FLEET_SNAPSHOT_UNSUPPORTED (another version, a big-endian platform), DW_FLEET_SNAPSHOT_MISMATCH
@@ -292,7 +343,7 @@ const STEP_MS = 8;
  * checked against the bytes left before anything is allocated. Rejects with the source's own
  * errors (a read that fails) as they are.
  */
-export async function readSnapshot(source: SnapshotSource, options: FleetIndexOptions, where = 'fleet index snapshot'): Promise<{ index: FleetIndex; meta: SnapshotMeta }> {
+export async function readSnapshot(source: SnapshotSource, options: SnapshotReadOptions, where = 'fleet index snapshot'): Promise<DecodedSnapshot> {
   checkSnapshotPlatform();
   const size = source.size;
   const header = await source.read(0, Math.min(size, SNAPSHOT_HEADER_BYTES));
@@ -335,7 +386,7 @@ export async function readSnapshot(source: SnapshotSource, options: FleetIndexOp
     }
   };
 
-  let decoded: { index: FleetIndex; meta: SnapshotMeta };
+  let decoded: DecodedSnapshot;
   try {
     decoded = await readBody();
   } catch (err) {
@@ -346,7 +397,7 @@ export async function readSnapshot(source: SnapshotSource, options: FleetIndexOp
   await verify();
   return decoded;
 
-  async function readBody(): Promise<{ index: FleetIndex; meta: SnapshotMeta }> {
+  async function readBody(): Promise<DecodedSnapshot> {
     const metaLen = (await take(4, 'the meta record\'s length')).readUInt32LE(0);
     const metaText = (await take(metaLen, 'the meta record')).toString('utf8');
     let meta: SnapshotMeta;
@@ -356,7 +407,8 @@ export async function readSnapshot(source: SnapshotSource, options: FleetIndexOp
       throw corrupt(`expected the meta record as JSON, found ${(err as Error).message}`, where);
     }
     checkMeta(meta, where);
-    const index = new FleetIndex(options);
+    const { contacts: contactOptions, ...indexOptions } = options;
+    const index = new FleetIndex(indexOptions);
     checkOptions(meta, index, where);
     if (pos % 8 !== 0) await take(8 - (pos % 8), 'padding');
     readTables(await record('the tables'), index);
@@ -374,19 +426,41 @@ export async function readSnapshot(source: SnapshotSource, options: FleetIndexOp
         stepStart = performance.now();
       }
     }
-    if (pos !== bodyEnd) throw corrupt(`expected the body to end after the last site at offset ${pos}, found ${bodyEnd - pos} more bytes`, where);
     if (index.values.size !== meta.values || index.series.size !== meta.series || nSites !== meta.sites) {
       throw corrupt(`expected ${meta.values} values, ${meta.series} series and ${meta.sites} sites as the meta record says, found ${index.values.size}, ${index.series.size} and ${nSites}`, where);
+    }
+    // The contact section.
+    const contactCounts = await take(8, 'the number of contact sites');
+    const nContactSites = contactCounts.readUInt32LE(0);
+    if (nContactSites * 16 > bodyEnd - pos) throw corrupt(`expected ${nContactSites} contact sites of at least 16 bytes each at offset ${pos}, found ${bodyEnd - pos} bytes left`, where);
+    const contactSites: { site: string; at: number[]; states: ContactState[] }[] = [];
+    let held = 0;
+    for (let i = 0; i < nContactSites; i++) {
+      const s = readContactSite(await record(`contact site ${i}`));
+      if (i > 0 && s.site <= contactSites[i - 1]!.site) throw corrupt(`expected contact sites sorted and distinct, found ${s.site} after ${contactSites[i - 1]!.site}`, where);
+      contactSites.push(s);
+      held += s.at.length;
+      if (performance.now() - stepStart >= STEP_MS) {
+        await nextTurn();
+        stepStart = performance.now();
+      }
+    }
+    if (pos !== bodyEnd) throw corrupt(`expected the body to end after the last contact site at offset ${pos}, found ${bodyEnd - pos} more bytes`, where);
+    if (nContactSites !== meta.contacts.sites || held !== meta.contacts.contacts) {
+      throw corrupt(`expected ${meta.contacts.sites} contact sites and ${meta.contacts.contacts} contacts as the meta record says, found ${nContactSites} and ${held}`, where);
     }
     index.restoreState(sites, {
       indexedThrough: meta.indexedThrough, lastArrival: meta.lastArrival, lastBlock: meta.lastBlock ?? undefined,
       blocks: meta.blocks, duplicateBlocks: meta.duplicateBlocks, skippedBlocks: meta.skippedBlocks,
     });
-    return { index, meta };
+    const contacts = new ContactIndex(contactOptions);
+    const contactsUsed = contacts.resolutionMs === meta.contacts.resolutionMs;
+    if (contactsUsed) contacts.restoreState(contactSites, meta.contacts.indexedThrough);
+    return { index, contacts, contactsUsed, meta };
   }
 }
 
 /** readSnapshot over a snapshot held in memory (tests, tools). */
-export function decodeSnapshot(buf: Buffer, options: FleetIndexOptions, where?: string): Promise<{ index: FleetIndex; meta: SnapshotMeta }> {
+export function decodeSnapshot(buf: Buffer, options: SnapshotReadOptions, where?: string): Promise<DecodedSnapshot> {
   return readSnapshot(bufferSource(buf), options, where);
 }

@@ -1,16 +1,19 @@
 // The fleet index snapshot codec: the merge index's whole state (the series and value tables,
 // every site's round runs, value intervals, events and blocks held, the counters and the
-// watermark) as one versioned, checksummed binary, so that a restart loads it and catches up
-// only with the blocks stored after its watermark instead of reindexing every stored block.
+// watermark), and the contact index's (every site's held contacts and its own watermark), as one
+// versioned, checksummed binary, so that a restart loads it and catches up only with the blocks
+// and the contact history stored after their watermarks instead of reading every stored one.
 // The layout is documented in docs/format/fleet-snapshot.md. This is the writer; the reader,
 // which streams the file a record at a time, is snapshot-read.ts.
 //
 // A build that changes what the index holds, or how a block is merged into it (site-data.ts,
-// site-series.ts, block-changes.ts, round-runs.ts), must bump FLEET_SNAPSHOT_VERSION: the first
+// site-series.ts, block-changes.ts, round-runs.ts), or what the contact index keeps of a contact
+// (contacts.ts: ContactIndex.add, ContactState), must bump FLEET_SNAPSHOT_VERSION: the first
 // start of that build then reindexes instead of loading a snapshot of the old semantics.
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import type { Labels } from '../../proto/index.js';
+import { DEFAULT_CONTACT_RESOLUTION_MS, type ContactIndex, type ContactState } from './contacts.js';
 import { FleetError, FleetErrorCode } from './errors.js';
 import type { BlockArrival, FleetIndex } from './merge-index.js';
 import type { SiteData } from './site-data.js';
@@ -20,7 +23,7 @@ export const FLEET_SNAPSHOT_MAGIC = 'DWFXSNAP';
 /** Its last 8 bytes. */
 export const FLEET_SNAPSHOT_END = 'DWFXEND\n';
 /** The format (and index semantics) version this build writes and reads. */
-export const FLEET_SNAPSHOT_VERSION = 1;
+export const FLEET_SNAPSHOT_VERSION = 2;
 
 /** Magic, version, flags. */
 export const SNAPSHOT_HEADER_BYTES = 16;
@@ -50,7 +53,29 @@ export interface SnapshotMeta {
   readonly sites: number;
   readonly series: number;
   readonly values: number;
+  /** The contact index's section (version 2). */
+  readonly contacts: SnapshotContactsMeta;
 }
+
+/** What the snapshot holds of the contact index. */
+export interface SnapshotContactsMeta {
+  /**
+   * Its own watermark: every contact history record that arrived at or before it was given to
+   * the contact index, none after it (-1: none, a catch-up reads the whole history).
+   */
+  readonly indexedThrough: number;
+  /** ContactIndexOptions.resolutionMs it was kept at: a snapshot of another resolution has its contacts read again. */
+  readonly resolutionMs: number;
+  readonly sites: number;
+  /** Contacts held, over every site. */
+  readonly contacts: number;
+}
+
+/** Flags of a contact in the snapshot: which optional fields are present. */
+export const CONTACT_HAS_BACKLOG_BLOCKS = 1;
+export const CONTACT_HAS_BACKLOG_BYTES = 2;
+export const CONTACT_HAS_LAST_ROUND = 4;
+export const CONTACT_HAS_ERROR_CODE = 8;
 
 /** Throws DW_FLEET_SNAPSHOT_UNSUPPORTED on a big-endian platform (typed arrays are kept as raw little-endian bytes). */
 export function checkSnapshotPlatform(): void {
@@ -251,23 +276,53 @@ function writeSite(w: ChunkWriter, d: SiteData): void {
   }
 }
 
-/** The meta record of a snapshot of `index` written at `writtenAt`. */
-export function snapshotMeta(index: FleetIndex, writtenAt: number): SnapshotMeta {
+function writeContactSite(w: ChunkWriter, site: string, at: readonly number[], states: readonly ContactState[]): void {
+  w.str(site);
+  w.u32(at.length);
+  for (let i = 0; i < at.length; i++) {
+    const c = states[i]!;
+    const flags = (c.backlogBlocks === undefined ? 0 : CONTACT_HAS_BACKLOG_BLOCKS) | (c.backlogBytes === undefined ? 0 : CONTACT_HAS_BACKLOG_BYTES)
+      | (c.lastRoundTime === undefined ? 0 : CONTACT_HAS_LAST_ROUND) | (c.lastErrorCode === undefined ? 0 : CONTACT_HAS_ERROR_CODE);
+    w.u8(c.kind === 'hello' ? 0 : 1);
+    w.u8(flags);
+    w.f64(at[i]!);
+    if (c.backlogBlocks !== undefined) w.f64(c.backlogBlocks);
+    if (c.backlogBytes !== undefined) w.f64(c.backlogBytes);
+    if (c.lastRoundTime !== undefined) w.f64(c.lastRoundTime);
+    if (c.lastErrorCode !== undefined) w.str(c.lastErrorCode);
+  }
+}
+
+/** The contact section's meta of `contacts` (undefined: an empty section at watermark -1, the default resolution). */
+function contactsMeta(contacts: ContactIndex | undefined, resolutionMs: number): SnapshotContactsMeta {
+  if (contacts === undefined) return { indexedThrough: -1, resolutionMs, sites: 0, contacts: 0 };
+  let sites = 0;
+  for (const _ of contacts.sites()) sites++;
+  return { indexedThrough: contacts.indexedThrough, resolutionMs: contacts.resolutionMs, sites, contacts: contacts.kept };
+}
+
+/**
+ * The meta record of a snapshot of `index` and `contacts` written at `writtenAt`. Without
+ * `contacts` the snapshot holds none, at watermark -1: a start reads the whole contact history.
+ */
+export function snapshotMeta(index: FleetIndex, writtenAt: number, contacts?: ContactIndex): SnapshotMeta {
   const st = index.stats();
   return {
     writtenAt, indexedThrough: index.indexedThrough, lastArrival: index.lastArrival, lastBlock: index.lastBlock ?? null,
     gapToleranceMs: index.gapToleranceMs, floatSeries: index.floatSeriesId ?? '',
     blocks: st.blocks, duplicateBlocks: st.duplicateBlocks, skippedBlocks: st.skippedBlocks, sites: st.sites, series: index.series.size, values: index.values.size,
+    contacts: contactsMeta(contacts, DEFAULT_CONTACT_RESOLUTION_MS),
   };
 }
 
 /**
- * The snapshot of `index` as a sequence of chunks, the checksum trailer last. The index must not
- * change until the last chunk is consumed (large typed arrays go out as views of its memory):
- * the fleet service writes a snapshot between catch-ups. Throws DW_FLEET_SNAPSHOT_UNSUPPORTED
- * (snapshotBlocker, a big-endian platform) before yielding anything.
+ * The snapshot of `index` and `contacts` (undefined: none, at watermark -1) as a sequence of
+ * chunks, the checksum trailer last. Neither may change until the last chunk is consumed (large
+ * typed arrays go out as views of the index's memory): the fleet service writes a snapshot
+ * between catch-ups. Throws DW_FLEET_SNAPSHOT_UNSUPPORTED (snapshotBlocker, a big-endian
+ * platform) before yielding anything.
  */
-export function* encodeSnapshot(index: FleetIndex, writtenAt: number): Generator<Uint8Array, void, undefined> {
+export function* encodeSnapshot(index: FleetIndex, writtenAt: number, contacts?: ContactIndex): Generator<Uint8Array, void, undefined> {
   checkSnapshotPlatform();
   const blocker = snapshotBlocker(index);
   if (blocker !== undefined) throw new FleetError(FleetErrorCode.SnapshotUnsupported, `expected an index that can be snapshotted, found ${blocker}`);
@@ -282,7 +337,8 @@ export function* encodeSnapshot(index: FleetIndex, writtenAt: number): Generator
   w.raw(Buffer.from(FLEET_SNAPSHOT_MAGIC, 'latin1'));
   w.u32(FLEET_SNAPSHOT_VERSION);
   w.u32(0);
-  w.str(JSON.stringify(snapshotMeta(index, writtenAt)));
+  const meta = snapshotMeta(index, writtenAt, contacts);
+  w.str(JSON.stringify(meta));
   // The tables, in id order: interning them again in this order gives the same ids.
   w.record(() => {
     const values = index.values;
@@ -303,6 +359,15 @@ export function* encodeSnapshot(index: FleetIndex, writtenAt: number): Generator
     w.record(() => writeSite(w, index.site(site)!));
     if (w.out.length > 0) yield* drain();
   }
+  // The contact section: sites sorted, each site's held contacts in arrival order.
+  w.u32(meta.contacts.sites);
+  w.u32(0);
+  if (contacts !== undefined) {
+    for (const { site, at, states } of contacts.entries()) {
+      w.record(() => writeContactSite(w, site, at, states));
+      if (w.out.length > 0) yield* drain();
+    }
+  }
   w.flush();
   yield* drain();
   const trailer = Buffer.alloc(SNAPSHOT_TRAILER_BYTES);
@@ -314,7 +379,7 @@ export function* encodeSnapshot(index: FleetIndex, writtenAt: number): Generator
 }
 
 /** The whole snapshot in one buffer (tests, small indexes). */
-export function encodeSnapshotBuffer(index: FleetIndex, writtenAt: number): Buffer {
-  return Buffer.concat([...encodeSnapshot(index, writtenAt)]);
+export function encodeSnapshotBuffer(index: FleetIndex, writtenAt: number, contacts?: ContactIndex): Buffer {
+  return Buffer.concat([...encodeSnapshot(index, writtenAt, contacts)]);
 }
 

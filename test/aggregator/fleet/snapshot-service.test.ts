@@ -15,7 +15,7 @@ import { createFleetService, FLEET_INDEX_SNAPSHOT_FILE, type FleetService } from
 import { openLevelStorage, type AggregatorStorage } from '../../../aggregator/storage/index.js';
 import { metricValue } from '../helpers.js';
 import { DAY, EdgeSite, HOUR, MIN, nodeBasics, posDeployment, recordingLogger, T0, type Logged } from './helpers.js';
-import { fleetArrivals, storeArrivals } from './snapshot-fixtures.js';
+import { fleetArrivals, S, storeArrivals } from './snapshot-fixtures.js';
 
 const ARRIVALS = fleetArrivals();
 /** After every arrival of the fixtures (shop-late's blocks arrive at T0+3d). */
@@ -100,7 +100,7 @@ describe('the fleet service with an index snapshot', () => {
       const later = await storeArrivals(r.storage, ARRIVALS, T0 + 4 * HOUR, END);
       r.clock.set(END + MIN);
       s = await r.start();
-      const loaded = message(r, 'fleet index loaded from the snapshot and caught up with the blocks stored after it');
+      const loaded = message(r, 'fleet index loaded from the snapshot and caught up with the blocks and contacts stored after it');
       assert.ok(loaded !== undefined, JSON.stringify(r.logger.lines));
       assert.deepEqual([loaded.fields.snapshotBlocks, loaded.fields.blocks, loaded.fields.snapshotIndexedThrough], [first, later, T0 + 4 * HOUR]);
       assert.equal(message(r, 'fleet index rebuilt'), undefined, 'no reindex');
@@ -135,10 +135,14 @@ describe('the fleet service with an index snapshot', () => {
       const truncated = good.subarray(0, good.length - 100);
       const version = Buffer.from(good);
       version.writeUInt32LE(7, 8);
+      // A snapshot of the first format (the index without the contacts), as an older build left it.
+      const version1 = Buffer.from(good);
+      version1.writeUInt32LE(1, 8);
       const cases = [
         { name: 'corrupt', bytes: Buffer.concat([good.subarray(0, 200), Buffer.from([good[200]! ^ 1]), good.subarray(201)]), outcome: 'corrupt', moved: true, why: /it is corrupt/ },
         { name: 'truncated', bytes: truncated, outcome: 'corrupt', moved: true, why: /it is corrupt/ },
         { name: 'another version', bytes: version, outcome: 'unsupported_version', moved: false, why: /it is of another format version/ },
+        { name: 'version 1', bytes: version1, outcome: 'unsupported_version', moved: false, why: /it is of another format version/ },
       ];
       for (const c of cases) {
         await writeFile(r.file, c.bytes);
@@ -175,6 +179,60 @@ describe('the fleet service with an index snapshot', () => {
       assert.equal(message(r, 'fleet index snapshot not used')?.fields.reason, 'options_mismatch');
       assert.match(String(message(r, 'fleet index snapshot not used')?.fields.err), /expected a snapshot of gapToleranceMs 120000, found 60000/);
       assert.equal(await answers(s, END), expected);
+    } finally {
+      await r.cleanup();
+    }
+  });
+
+  it('the snapshot keeps the contacts: the next start reads only the contact history stored after its contact watermark, and answers as a start without it', async () => {
+    const r = await rig();
+    try {
+      const contactsThrough = async (from: number, to: number): Promise<void> => {
+        for (const c of S.contacts) {
+          if (c.at <= from || c.at > to) continue;
+          await r.storage.recordContact(c.site, {
+            kind: 'heartbeat', at: c.at, agentTime: c.agentTime, lastRttMs: 0, backlogBlocks: c.backlogBlocks ?? 0, backlogBytes: c.backlogBytes ?? 0,
+            oldestUnshippedTime: 0, lastRoundTime: c.lastRoundTime ?? 0, lastErrorCode: c.lastErrorCode ?? '', lastErrorMessage: '', agentStartTime: c.agentStartTime ?? 0,
+          });
+        }
+      };
+      const historyAfter = async (from: number): Promise<number> => {
+        let n = 0;
+        for (const site of await r.storage.listSites()) n += (await r.storage.contactHistory(site, { from: from + 1 })).length;
+        return n;
+      };
+      const CUT = T0 + 4 * HOUR;
+      await storeArrivals(r.storage, ARRIVALS, -1, CUT);
+      await contactsThrough(-1, CUT);
+      r.clock.set(CUT + 1);
+      let s = await r.start();
+      assert.equal(message(r, 'fleet index rebuilt from the stored blocks')?.fields.contactRecords, await historyAfter(-1), 'the first start reads the whole history');
+      await s.catchUp(); // queued after the snapshot the start wrote
+      const written = message(r, 'fleet index snapshot written')!;
+      assert.equal(written.fields.contactsIndexedThrough, CUT);
+      assert.ok((written.fields.contacts as number) > 0, JSON.stringify(written.fields));
+      await s.close();
+
+      await storeArrivals(r.storage, ARRIVALS, CUT, END);
+      await contactsThrough(CUT, END);
+      const later = await historyAfter(CUT);
+      assert.ok(later > 50, `contacts arrive after the snapshot: ${later}`);
+      r.clock.set(END + MIN);
+      s = await r.start();
+      const loaded = message(r, 'fleet index loaded from the snapshot');
+      assert.ok(loaded !== undefined, JSON.stringify(r.logger.lines));
+      assert.deepEqual([loaded.fields.snapshotContactsIndexedThrough, loaded.fields.snapshotContacts, loaded.fields.contactRecords], [CUT, written.fields.contacts, later],
+        'only the contact history stored after the snapshot is read');
+      const viaSnapshot = await answers(s, s.indexedThrough());
+      const early = await answers(s, CUT);
+      assert.match(viaSnapshot, /"lastContactAt":\d+/, 'the answers read contacts');
+      await s.close();
+
+      await rm(r.file);
+      s = await r.start();
+      assert.ok(message(r, 'fleet index rebuilt') !== undefined);
+      assert.equal(await answers(s, s.indexedThrough()), viaSnapshot);
+      assert.equal(await answers(s, CUT), early);
     } finally {
       await r.cleanup();
     }

@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
-  catchUp, decodeSnapshot, encodeSnapshotBuffer, FLEET_INDEX_SNAPSHOT_FILE, FLEET_SNAPSHOT_VERSION, FleetError, FleetIndex, loadSnapshotFile, reindex,
+  catchUp, ContactIndex, decodeSnapshot, encodeSnapshotBuffer, FLEET_INDEX_SNAPSHOT_FILE, FLEET_SNAPSHOT_VERSION, FleetError, FleetIndex, loadSnapshotFile, reindex,
   snapshotBlocker, writeSnapshotFile, type BlockSource,
 } from '../../../aggregator/fleet/index.js';
 import { openLevelStorage, type AggregatorStorage } from '../../../aggregator/storage/index.js';
 import { seedFromEnv } from '../../../common/random.js';
-import { EdgeSite, HOUR, indexOf, MIN, nodeBasics, posDeployment, T0, type Arrival } from './helpers.js';
-import { everyReport, fleetArrivals, indexState, inputsOf, storeArrivals } from './snapshot-fixtures.js';
+import { EdgeSite, heartbeat, HOUR, indexOf, MIN, nodeBasics, posDeployment, T0, type Arrival } from './helpers.js';
+import { everyReport, fleetArrivals, indexState, inputsOf, S, storeArrivals } from './snapshot-fixtures.js';
 import { LATE_ARRIVAL } from './scenario.js';
 
 const ARRIVALS = fleetArrivals();
@@ -170,6 +170,8 @@ test('a snapshot that cannot be trusted is never used: corrupt and truncated one
 
     const version = Buffer.from(good);
     version.writeUInt32LE(FLEET_SNAPSHOT_VERSION + 1, 8);
+    const version1 = Buffer.from(good);
+    version1.writeUInt32LE(1, 8);
     const flipped = Buffer.from(good);
     flipped[Math.floor(good.length / 2)]! ^= 0x40;
     const cases: { name: string; bytes: Buffer; reason: string; message: RegExp; moved: boolean }[] = [
@@ -177,8 +179,10 @@ test('a snapshot that cannot be trusted is never used: corrupt and truncated one
       { name: 'truncated', bytes: good.subarray(0, Math.floor(good.length * 0.6)), reason: 'corrupt', message: /expected the snapshot to end with "DWFXEND\\n", found \d+ bytes without it \(truncated\?\)/, moved: true },
       { name: 'empty', bytes: Buffer.alloc(0), reason: 'corrupt', message: /expected a fleet index snapshot starting with "DWFXSNAP", found "" \(0 bytes\)/, moved: true },
       { name: 'not a snapshot', bytes: Buffer.from('{"sites":[]}\n'), reason: 'corrupt', message: /starting with "DWFXSNAP", found "\{\\"sites\\"" \(13 bytes\)/, moved: true },
-      { name: 'well framed, a body with bytes past its last site', bytes: framed(Buffer.concat([good.subarray(0, good.length - 48), Buffer.alloc(8)])), reason: 'corrupt', message: /expected the body to end after the last site at offset \d+, found 8 more bytes/, moved: true },
-      { name: 'another version', bytes: version, reason: 'unsupported_version', message: /expected fleet index snapshot version 1, found version 2/, moved: false },
+      { name: 'well framed, a body with bytes past its last site', bytes: framed(Buffer.concat([good.subarray(0, good.length - 48), Buffer.alloc(8)])), reason: 'corrupt', message: /expected the body to end after the last contact site at offset \d+, found 8 more bytes/, moved: true },
+      { name: 'another version', bytes: version, reason: 'unsupported_version', message: new RegExp(`expected fleet index snapshot version ${FLEET_SNAPSHOT_VERSION}, found version ${FLEET_SNAPSHOT_VERSION + 1}`), moved: false },
+      // Version 1 (the index without the contacts) is refused as such, before its layout is read.
+      { name: 'version 1', bytes: version1, reason: 'unsupported_version', message: new RegExp(`expected fleet index snapshot version ${FLEET_SNAPSHOT_VERSION}, found version 1`), moved: false },
     ];
     for (const c of cases) {
       await writeFile(file, c.bytes);
@@ -225,7 +229,13 @@ test('a snapshot that cannot be trusted is never used: corrupt and truncated one
 
 test('no byte string makes the decoder do anything but decode or throw a DW_FLEET_SNAPSHOT_* error (checksum recomputed: the structure is what is checked)', async () => {
   const small = indexOf(ARRIVALS.filter((a) => ['shop-x', 'shop-ok-1'].includes(a.block.site)), LATEST);
-  const good = encodeSnapshotBuffer(small, 1);
+  // The contact section too: heartbeats with and without a backlog, an error, a hello.
+  const contacts = new ContactIndex();
+  for (const r of S.contacts.filter((c) => c.site === 'shop-backlog').slice(-30)) contacts.add(r);
+  contacts.add({ ...heartbeat('shop-ok-1', T0), lastErrorCode: 'UNAVAILABLE' });
+  contacts.add({ ...heartbeat('shop-x', T0), kind: 'hello', backlogBlocks: undefined, backlogBytes: undefined, lastRoundTime: undefined, lastErrorCode: undefined });
+  contacts.markIndexedThrough(LATEST);
+  const good = encodeSnapshotBuffer(small, 1, contacts);
   const seed = seedFromEnv(0x5a9_5707);
   let decoded = 0;
   await fc.assert(fc.asyncProperty(fc.array(fc.tuple(fc.nat(good.length - 49), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), async (flips) => {
