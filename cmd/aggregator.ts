@@ -22,8 +22,9 @@ const USAGE = `usage: driftwatch aggregator [--config <aggregator.yaml>] [--data
 const HELP = `${USAGE}
 
 Receives sealed blocks from the sites' agents over gRPC, stores them durably, and answers the fleet
-reports (drift, upgrades, stale, sites) over HTTP from an index it rebuilds from the stored blocks at
-start (docs/aggregator.md).
+reports (drift, upgrades, stale, sites) over HTTP from an index it keeps in memory: at start loaded
+from its snapshot in the data directory and caught up with what was stored since, or rebuilt from
+the stored blocks when there is none (docs/aggregator.md).
   --config FILE          the YAML config (or ${AGGREGATOR_CONFIG_ENV}); flags alone are enough too
 ${AGGREGATOR_OVERRIDES.map((o) => `  --${`${o.flag}${o.boolean === true ? '' : ' VALUE'}`.padEnd(21)}overrides ${o.path.join('.')} (env ${o.env})`).join('\n')}
 Precedence: flags, then environment variables, then the file, then defaults.
