@@ -4,11 +4,10 @@
 import type { Registry } from 'prom-client';
 import type { AgentCompanion, AgentLogger, ConfigSection } from '../collector/agent/index.js';
 import type { Clock } from '../common/clock.js';
-import { errorMessage } from '../common/errors.js';
 import { seededRandom, type Random } from '../common/random.js';
 import { systemTimers, type Timers } from '../common/timers.js';
 import {
-  createGrpcTransport, createShipper, createWake, resolveShipping, shippingConfigProblems, shippingConfigSchema, withRetry,
+  createGrpcTransport, createShipper, createShippingCompanion, resolveShipping, shippingConfigProblems, shippingConfigSchema, withRetry,
   type ShippingConfig, type ShippingEnv,
 } from '../shipper/index.js';
 
@@ -48,40 +47,18 @@ export async function createAgentShipping(o: AgentShippingOptions): Promise<Agen
   const inner = createGrpcTransport({ ...resolved.transport, clock: o.clock, ...(timers === undefined ? {} : { timers }) });
   const random = o.random ?? seededRandom(Math.floor(Math.random() * 2 ** 31));
   const transport = withRetry(inner, resolved.retry, { clock: o.clock, timers: timers ?? systemTimers(o.clock), random });
-  const wake = createWake();
-  const loop = new AbortController();
-  let running: Promise<void> | undefined;
-  let shipper: ReturnType<typeof createShipper> | undefined;
-  return {
-    description: resolved.description,
-    start(store, agent) {
-      shipper = createShipper({
+  const companion = createShippingCompanion({
+    transport, run: resolved.run, logger: o.logger, finalSyncMs: o.finalSyncMs ?? FINAL_SYNC_MS,
+    shipper: (store) => {
+      o.logger.info({ aggregator: resolved.description }, 'shipping to the aggregator');
+      return createShipper({
         store, transport, siteId: o.siteId, clock: o.clock, logger: o.logger, agentVersion: o.version, agentStartTime: o.clock.now(),
         ...(o.registry === undefined ? {} : { registry: o.registry }),
         ...(timers === undefined ? {} : { timers }),
         siteLabels: o.siteLabels,
       });
-      o.logger.info({ aggregator: resolved.description }, 'shipping to the aggregator');
-      running = shipper.run(loop.signal, { ...resolved.run, wake, lastRoundTime: () => agent.lastRoundTime() }).catch((err: unknown) => {
-        o.logger.error({ err: errorMessage(err) }, 'the shipper loop failed; blocks stay in the store and ship on the next start');
-      });
     },
-    sealed() {
-      wake.notify();
-    },
-    async stop() {
-      loop.abort(new Error('agent stopping'));
-      await running;
-      if (shipper !== undefined) {
-        try {
-          const s = await shipper.sync(AbortSignal.timeout(o.finalSyncMs ?? FINAL_SYNC_MS));
-          o.logger.info({ outcome: s.outcome, shipped: s.shipped.length }, 'last sync before stopping');
-        } catch (err) {
-          o.logger.warn({ err: errorMessage(err) }, 'last sync before stopping failed; the blocks ship on the next start');
-        }
-      }
-      transport.close();
-    },
-  };
+  });
+  return { description: resolved.description, ...companion };
 }
 

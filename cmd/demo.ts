@@ -10,7 +10,7 @@ import type { CliIo } from './cli.js';
 import { driftSummary, lateAnswer, staleSummary, upgradeAnswer, when } from './demo-answer.js';
 import { fetchReport } from './report.js';
 import type { ReportKind } from './report-render.js';
-import { describeRun, interruptible, loadCheckedScenario, progressPrinter, runSimulation, untilSignal } from './simulate.js';
+import { describeRun, interruptible, loadCheckedScenario, parseSeed, progressPrinter, runSimulation, untilSignal } from './simulate.js';
 import { packageVersion } from './version.js';
 
 /** The bundled scenario. */
@@ -44,11 +44,8 @@ function parseArgs(args: readonly string[]): DemoArgs | 'help' {
     else if (a === '--scenario') out.scenario = value();
     else if (a === '--http-listen') out.httpListen = value();
     else if (a === '--no-serve') out.serve = false;
-    else if (a === '--seed') {
-      const v = value();
-      if (!/^\d{1,10}$/.test(v) || Number(v) > 2 ** 31 - 1) throw new DriftwatchError('DW_CLI_USAGE', `expected --seed to be a whole number from 0 to 2147483647, found ${JSON.stringify(v)}`);
-      out.seed = Number(v);
-    } else throw new DriftwatchError('DW_CLI_USAGE', `expected ${USAGE.slice('usage: '.length)}, found ${JSON.stringify(a)}`);
+    else if (a === '--seed') out.seed = parseSeed(value());
+    else throw new DriftwatchError('DW_CLI_USAGE', `expected ${USAGE.slice('usage: '.length)}, found ${JSON.stringify(a)}`);
   }
   return out;
 }

@@ -186,6 +186,12 @@ export function untilSignal(): Promise<string> {
   });
 }
 
+/** A --seed value: a whole number from 0 to 2^31 − 1 (DW_CLI_USAGE otherwise). */
+export function parseSeed(v: string): number {
+  if (!/^\d{1,10}$/.test(v) || Number(v) > 2 ** 31 - 1) throw new DriftwatchError('DW_CLI_USAGE', `expected --seed to be a whole number from 0 to 2147483647, found ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
 interface SimulateArgs {
   scenario: string;
   seed?: number;
@@ -210,12 +216,7 @@ function parseArgs(args: readonly string[]): SimulateArgs | 'help' {
     switch (flag) {
       case '--help': case '-h': return 'help';
       case '--scenario': out.scenario = value(); break;
-      case '--seed': {
-        const v = value();
-        if (!/^\d{1,10}$/.test(v) || Number(v) > 2 ** 31 - 1) throw new DriftwatchError('DW_CLI_USAGE', `expected --seed to be a whole number from 0 to 2147483647, found ${JSON.stringify(v)}`);
-        out.seed = Number(v);
-        break;
-      }
+      case '--seed': out.seed = parseSeed(value()); break;
       case '--data-dir': out.dataDir = value(); break;
       case '--http-listen': out.httpListen = value(); break;
       case '--grpc-listen': out.grpcListen = value(); break;

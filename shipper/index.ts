@@ -5,6 +5,8 @@ export type { HeartbeatOptions, Shipper, ShipperOptions, ShipperStatus } from '.
 export { MAX_HELLO_IDS } from './sync.js';
 export type { SyncOutcome, SyncSkip, SyncSummary } from './sync.js';
 export { createWake } from './run.js';
+export { createShippingCompanion } from './companion.js';
+export type { ShippingCompanion, ShippingCompanionOptions } from './companion.js';
 export type { ShipperRunOptions, ShipperWake } from './run.js';
 export type { LastError, ShipperLogger } from './context.js';
 export type {

@@ -7,13 +7,13 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { createAgent, type AgentCompanion, type AgentConfig, type AgentLogger } from '../collector/agent/index.js';
+import { createAgent, type AgentConfig, type AgentLogger } from '../collector/agent/index.js';
 import type { ScheduledSource } from '../collector/round/index.js';
 import type { StoreDb } from '../collector/store/index.js';
 import { errorMessage } from '../common/errors.js';
 import { seededRandom } from '../common/random.js';
 import {
-  createGrpcTransport, createIngestClients, createShipper, createWake, errorFromStatus, withRetry,
+  createGrpcTransport, createIngestClients, createShipper, createShippingCompanion, errorFromStatus, withRetry,
   type IngestClients, type IngestTransport, type ShipperStore,
 } from '../shipper/index.js';
 import { SimError, SimErrorCode } from './errors.js';
@@ -166,8 +166,6 @@ function trackedStore(store: ShipperStore, activity: SiteActivity): ShipperStore
 }
 
 interface SimSite {
-  readonly plan: SitePlan;
-  readonly activity: SiteActivity;
   readonly stop: () => void;
   readonly done: Promise<unknown>;
 }
@@ -265,29 +263,14 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetSummary> {
     });
     const transport = withRetry(simulatedLink(inner, p, clock, activity, counters, link, o.center.grpcAddress),
       { baseMs: 30_000, capMs: 10 * 60_000 }, { clock, timers: sched.timers, random: seededRandom(p.seed + 1) });
-    const wake = createWake();
-    const loop = new AbortController();
-    let running: Promise<void> | undefined;
-    const companion: AgentCompanion = {
-      start(store, agent) {
-        const shipper = createShipper({
-          store: trackedStore(store, activity), transport, siteId: p.id, clock, timers: sched.timers, logger, agentVersion: o.version,
-          agentStartTime: clock.now(), siteLabels: p.labels,
-        });
-        running = shipper.run(loop.signal, {
-          syncInterval: a.syncInterval, heartbeatInterval: a.heartbeatInterval, wake, lastRoundTime: () => agent.lastRoundTime(),
-        }).catch((err: unknown) => logger.error({ err: errorMessage(err) }, 'the shipper loop failed'));
-      },
-      sealed() {
-        counters.blocksSealed++;
-        wake.notify();
-      },
-      async stop() {
-        loop.abort(new Error('simulation over'));
-        await running;
-        transport.close();
-      },
-    };
+    const companion = createShippingCompanion({
+      transport, logger, run: { syncInterval: a.syncInterval, heartbeatInterval: a.heartbeatInterval },
+      onSealed: () => void counters.blocksSealed++,
+      shipper: (store) => createShipper({
+        store: trackedStore(store, activity), transport, siteId: p.id, clock, timers: sched.timers, logger, agentVersion: o.version,
+        agentStartTime: clock.now(), siteLabels: p.labels,
+      }),
+    });
     const agent = createAgent({
       config, sources, clock, timers: sched.agentTimers(activity), deadlineTimers: sched.timers, logger, version: o.version,
       random: seededRandom(p.seed), companion,
@@ -298,6 +281,6 @@ export async function runFleet(o: FleetRunOptions): Promise<FleetSummary> {
       if (!link.frozen) agentFailure ??= new SimError(SimErrorCode.AgentFailed, `expected site ${p.id}'s agent to run, it failed: ${errorMessage(err)}`, { cause: err });
       activity.retire();
     });
-    return { plan: p, activity, stop: () => agent.stop('simulation over'), done };
+    return { stop: () => agent.stop('simulation over'), done };
   }
 }

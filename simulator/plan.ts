@@ -29,12 +29,6 @@ export interface SitePlan {
   readonly outages: readonly { readonly from: number; readonly to: number }[];
 }
 
-/** Which sites a scenario broke, and how: what a report should say about them. */
-export interface ScenarioBreakage {
-  readonly site: string;
-  readonly kind: Failure['kind'] | 'outage';
-}
-
 /** The plans of every site, and the failures and outages by site. */
 export interface FleetPlan {
   readonly sites: readonly SitePlan[];
@@ -106,14 +100,4 @@ export function planFleet(scenario: Scenario, seed: number): FleetPlan {
     });
   }
   return { sites, start, end: start + scenario.duration, seed };
-}
-
-/** The sites the scenario broke and how, from a plan (what the answer should name). */
-export function breakages(plan: FleetPlan): ScenarioBreakage[] {
-  const out: ScenarioBreakage[] = [];
-  for (const s of plan.sites) {
-    for (const f of s.failures) out.push({ site: s.id, kind: f.kind });
-    if (s.outages.length > 0) out.push({ site: s.id, kind: 'outage' });
-  }
-  return out;
 }

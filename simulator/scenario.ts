@@ -119,7 +119,7 @@ export type Outage = Scenario['outages'][number];
 export type Rollout = Scenario['rollouts'][number];
 
 /** The sites of a group, in order. */
-export function groupSiteIds(g: FleetGroup): string[] {
+export function groupSiteIds(g: { readonly name: string; readonly count: number }): string[] {
   const width = Math.max(4, String(g.count).length);
   return Array.from({ length: g.count }, (_, i) => `${g.name}-${String(i + 1).padStart(width, '0')}`);
 }
@@ -137,7 +137,7 @@ function crossFieldProblems(raw: unknown): { path: (string | number)[]; message:
     if (groups.has(g.name)) out.push({ path: ['fleet', i, 'name'], message: `expected a group name used once, found ${JSON.stringify(g.name)} again` });
     groups.add(g.name);
     total += g.count;
-    for (const id of groupSiteIds({ name: g.name, count: Math.min(g.count, MAX_SITES) } as FleetGroup)) sites.add(id);
+    for (const id of groupSiteIds({ name: g.name, count: Math.min(g.count, MAX_SITES) })) sites.add(id);
     if (!isValidSiteId(`${g.name}-0001`)) out.push({ path: ['fleet', i, 'name'], message: `expected a name that makes valid site ids, found ${JSON.stringify(g.name)}` });
     const labels = { ...(g.labels as Record<string, string> | undefined) };
     for (const [k, values] of Object.entries((g.spread as Record<string, string[]> | undefined) ?? {})) if (Array.isArray(values)) labels[k] = String(values[0]);
